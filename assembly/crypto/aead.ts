@@ -1,0 +1,1 @@
+// aead: being written (issue 2).

@@ -1,0 +1,1 @@
+// chacha20: being written (issue 2).

@@ -1,0 +1,1 @@
+// ed25519: being written (issue 2).

@@ -1,0 +1,1 @@
+// field25519: being written (issue 2).

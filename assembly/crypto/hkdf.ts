@@ -1,0 +1,1 @@
+// hkdf: being written (issue 2).

@@ -1,0 +1,1 @@
+// hmac: being written (issue 2).

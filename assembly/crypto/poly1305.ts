@@ -1,0 +1,1 @@
+// poly1305: being written (issue 2).

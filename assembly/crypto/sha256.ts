@@ -1,0 +1,1 @@
+// sha256: being written (issue 2).

@@ -1,0 +1,1 @@
+// sha512: being written (issue 2).

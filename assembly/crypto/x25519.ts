@@ -1,0 +1,1 @@
+// x25519: being written (issue 2).

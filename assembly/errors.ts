@@ -1,0 +1,27 @@
+// The one table of error codes returned by the firmware module.
+//
+// Every export that can fail returns an i32: 0 for success, one of these codes
+// otherwise. The host maps codes to messages in host/errors.ts; the two tables
+// are checked against each other by tests/errors.test.ts. Codes are stable:
+// never renumber, only append.
+
+/** Success. */
+export const OK: i32 = 0;
+/** AEAD: the authentication tag does not match; nothing was decrypted. */
+export const ERR_AUTH: i32 = 1;
+/** Ed25519: the verification equation does not hold. */
+export const ERR_SIGNATURE: i32 = 2;
+/** Ed25519: the scalar S of the signature is not below the group order L. */
+export const ERR_NONCANONICAL_S: i32 = 3;
+/** Ed25519: a point (A or R) is not a valid canonical encoding of a curve point. */
+export const ERR_BAD_POINT: i32 = 4;
+/** Ed25519: a point (A or R) has small order (1, 2, 4 or 8). */
+export const ERR_SMALL_ORDER: i32 = 5;
+/** X25519: the shared secret is all zero (the peer's point has low order). */
+export const ERR_LOW_ORDER: i32 = 6;
+/** A length is outside what the operation allows (for example HKDF output > 255 * 32). */
+export const ERR_LENGTH: i32 = 7;
+/** ChaCha20: the 32-bit block counter would wrap. */
+export const ERR_COUNTER: i32 = 8;
+/** A streaming call came in the wrong order (for example AAD after data). */
+export const ERR_STATE: i32 = 9;
