@@ -1,0 +1,69 @@
+// `sealcam bench`: runs the suites and prints one table per operation, each
+// with medians, throughput and the ratio of sealcam's speed to every
+// reference measured in the same run, then the issue's targets.
+import { instantiateV8 } from "../engine/index.ts";
+import { Crypto } from "../engine/crypto.ts";
+import { measure, type Measured } from "./stats.ts";
+import { cryptoOperations, type Operation } from "./crypto.ts";
+
+export interface BenchOptions {
+  /** Fewer, shorter rounds: for a smoke run, not for figures. */
+  quick?: boolean;
+  /** Only operations whose title contains this text (case-insensitive). */
+  filter?: string;
+  print?: (line: string) => void;
+}
+
+export interface BenchResult {
+  title: string;
+  bytes?: number;
+  rows: Measured[];
+  target?: { against: string; min: number; ratio: number; met: boolean };
+}
+
+function formatTime(s: number): string {
+  if (s >= 1e-3) return `${(s * 1e3).toFixed(2)} ms`;
+  return `${(s * 1e6).toFixed(2)} µs`;
+}
+
+function rate(op: { bytes?: number }, s: number): string {
+  return op.bytes ? `${((op.bytes / s) / 1e6).toFixed(0)} MB/s` : `${(1 / s).toFixed(0)} op/s`;
+}
+
+export async function runBench(options: BenchOptions = {}): Promise<BenchResult[]> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const c = new Crypto(await instantiateV8("release"));
+  const ops = (await cryptoOperations(c)).filter((op) => !options.filter || op.title.toLowerCase().includes(options.filter.toLowerCase()));
+  const settings = options.quick ? { rounds: 3, batchSeconds: 0.02 } : { rounds: 15, batchSeconds: 0.08 };
+  print(`sealcam bench: ${process.version}, ${settings.rounds} interleaved rounds per operation, medians; ratio = sealcam's speed / that row's speed`);
+  const results: BenchResult[] = [];
+  for (const op of ops) {
+    const rows = measure(op.contenders, settings);
+    const primaryName = op.target?.ours ?? op.contenders.find((k) => k.ours)!.name;
+    const primary = rows.find((r) => r.name === primaryName)!;
+    print("");
+    print(op.title);
+    print(`  ${"implementation".padEnd(40)} ${"median".padStart(10)} ${op.bytes ? "throughput" : "rate"}`.padEnd(68) + "ratio");
+    for (const r of rows) {
+      const ratio = r === primary ? "" : (r.seconds / primary.seconds).toFixed(2) + "x";
+      print(`  ${r.name.padEnd(40)} ${formatTime(r.seconds).padStart(10)} ${rate(op, r.seconds).padStart(10)}`.padEnd(68) + ratio);
+    }
+    const result: BenchResult = { title: op.title, bytes: op.bytes, rows };
+    if (op.target) {
+      const ref = rows.find((r) => r.name === op.target!.against)!;
+      const ratio = ref.seconds / primary.seconds;
+      result.target = { against: op.target.against, min: op.target.min, ratio, met: ratio >= op.target.min };
+    }
+    results.push(result);
+  }
+  const targets = results.filter((r) => r.target);
+  if (targets.length) {
+    print("");
+    print("targets (sealcam / reference, same run)");
+    for (const r of targets) {
+      const t = r.target!;
+      print(`  ${(r.title + " vs " + t.against.split(" ")[0]).padEnd(60)} ${t.ratio.toFixed(2)}x  (target >= ${t.min.toFixed(1)}x)  ${t.met ? "met" : "FALLS SHORT"}`);
+    }
+  }
+  return results;
+}

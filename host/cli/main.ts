@@ -1,0 +1,46 @@
+// sealcam's command line: parses arguments and calls the surfaces in host/.
+// Every failure ends as one line on stderr and a documented exit code
+// (README, "Exit codes"); a stack trace is printed only with SEALCAM_DEBUG=1.
+import { SealcamError, EXIT } from "../errors.ts";
+import { demoCommand } from "./demo.ts";
+import { benchCommand } from "./bench.ts";
+
+const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  demo: { summary: "seal and sign a second of synthetic frames with the firmware module, then open and verify them", run: demoCommand },
+  bench: { summary: "measure the module beside node:crypto, libsodium, noble (the issue's targets)", run: benchCommand },
+};
+
+export function usage(): string {
+  const lines = ["usage: sealcam <command> [options]", "", "commands:"];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  lines.push("", "sealcam <command> --help shows a command's options.");
+  return lines.join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    console.log(usage());
+    return name ? EXIT.OK : EXIT.USAGE;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`sealcam: unknown command '${name}' (try: sealcam help)`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (process.env.SEALCAM_DEBUG === "1") console.error(e);
+    if (e instanceof SealcamError) {
+      console.error(`sealcam ${name}: ${e.message}`);
+      return e.exitCode;
+    }
+    if (e instanceof Error && "code" in e && typeof (e as any).code === "string" && (e as any).code.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`sealcam ${name}: ${e.message}`);
+      return EXIT.USAGE;
+    }
+    console.error(`sealcam ${name}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT.INTERNAL;
+  }
+}
