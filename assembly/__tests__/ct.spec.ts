@@ -1,5 +1,5 @@
 import { toHex } from "./hex";
-import { ctEqual, ctCopyIf, wipe } from "../crypto/ct";
+import { ctEqual, ctIsZero, wipe } from "../crypto/ct";
 
 const A = memory.data(64);
 const B = memory.data(64);
@@ -20,13 +20,19 @@ describe("ct", () => {
     }
   });
 
-  it("copyIf copies only when the bit is set", () => {
-    memory.fill(A, 0x11, 19);
-    memory.fill(B, 0x22, 19);
-    ctCopyIf(A, B, 19, 0);
-    expect(toHex(A, 19)).toBe("11111111111111111111111111111111111111");
-    ctCopyIf(A, B, 19, 1);
-    expect(toHex(A, 19)).toBe("22222222222222222222222222222222222222");
+  it("isZero finds a set bit in any byte, at any length, and ignores bytes past the end", () => {
+    for (let len: usize = 0; len <= 40; len++) {
+      memory.fill(A, 0, 64);
+      store<u8>(A + len, 0xff); // just past the end: must not count
+      expect(ctIsZero(A, len)).toBe(true);
+      for (let i: usize = 0; i < len; i++) {
+        for (let bit: u8 = 0; bit < 8; bit++) {
+          store<u8>(A + i, <u8>(1 << bit));
+          expect(ctIsZero(A, len)).toBe(false);
+        }
+        store<u8>(A + i, 0);
+      }
+    }
   });
 
   it("wipe zeroes", () => {

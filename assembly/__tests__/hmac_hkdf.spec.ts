@@ -8,7 +8,7 @@ import {
   HMAC_SHA256_BYTES, HMAC_SHA256_CTX_BYTES,
   hmac_sha256, hmac_sha256_init, hmac_sha256_update, hmac_sha256_final,
 } from "../crypto/hmac";
-import { hkdf_sha256, hkdf_sha256_expand, hkdf_sha256_extract } from "../crypto/hkdf";
+import { HKDF_SHA256_MAX_BYTES, hkdf_sha256, hkdf_sha256_expand, hkdf_sha256_extract } from "../crypto/hkdf";
 
 const KEY = memory.data(256, 16);
 const MSG = memory.data(512, 16);
@@ -154,6 +154,7 @@ describe("hkdf_sha256", () => {
     seq(MSG, 0x00, 13);
     seq(INFO, 0xf0, 10);
     hkdf_sha256_extract(PRK, MSG, 13, KEY, 22);
+    expect(HKDF_SHA256_MAX_BYTES).toBe(8160);
     memory.fill(OUT, 0x5a, 8256);
     expect(hkdf_sha256_expand(OUT, 8161, PRK, INFO, 10)).toBe(ERR_LENGTH);
     expect(hkdf_sha256(OUT, 8161, MSG, 13, KEY, 22, INFO, 10)).toBe(ERR_LENGTH);

@@ -1,4 +1,13 @@
-// Constant-time helpers: the only place secrets are compared, selected or wiped.
+// Constant-time helpers for byte buffers: the one place where byte strings
+// that may be secret (tags, MACs, shared secrets, encodings of secret-derived
+// field elements) are compared or tested, and the wipe used for buffers.
+//
+// Not every constant-time operation lives here: selections and swaps on limbs
+// or points keep their masks beside the arithmetic they serve (fe_cswap in
+// field25519.ts, ge_precomp_cneg in edwards25519.ts, select in
+// ed25519_mult.ts, condSubL in scalar25519.ts, Poly1305's final
+// reduction), and several files clear their static scratch with memory.fill
+// directly.
 //
 // None of these functions branches or indexes memory on the *contents* of the
 // buffers they are given; only on the lengths, which are public.
@@ -32,34 +41,20 @@ export function ctEqual(a: usize, b: usize, len: usize): bool {
   return <bool>((<u64>diff - 1) >> 63);
 }
 
-/** Returns 0xffffffff when `bit` is 1 and 0 when it is 0 (`bit` must be 0 or 1). */
-// @ts-ignore: decorator
-@inline
-export function mask32(bit: u32): u32 {
-  return 0 - bit;
-}
-
-/** Returns all ones when `bit` is 1 and 0 when it is 0 (`bit` must be 0 or 1). */
-// @ts-ignore: decorator
-@inline
-export function mask64(bit: u64): u64 {
-  return 0 - bit;
-}
-
 /**
- * Copies `len` bytes from `src` to `dst` when `bit` is 1, leaves `dst` when 0,
- * touching every byte either way.
+ * Returns true when the `len` bytes at `p` are all zero, in time that depends
+ * on `len` only (the all-zero X25519 output, fe_iszero's canonical encoding).
  */
-export function ctCopyIf(dst: usize, src: usize, len: usize, bit: u32): void {
-  const m = mask64(<u64>bit);
+export function ctIsZero(p: usize, len: usize): bool {
+  let acc: u32 = 0;
   let i: usize = 0;
   for (; i + 8 <= len; i += 8) {
-    const d = load<u64>(dst + i);
-    store<u64>(dst + i, d ^ ((d ^ load<u64>(src + i)) & m));
+    const d = load<u64>(p + i);
+    acc |= <u32>(d | (d >> 32));
   }
-  const m8 = <u8>m;
   for (; i < len; i++) {
-    const d = load<u8>(dst + i);
-    store<u8>(dst + i, d ^ ((d ^ load<u8>(src + i)) & m8));
+    acc |= <u32>load<u8>(p + i);
   }
+  // As in ctEqual: the top bit of (acc - 1) is set only when acc was 0.
+  return <bool>((<u64>acc - 1) >> 63);
 }

@@ -2,8 +2,10 @@
 //
 // Keys: the 32-byte seed is the secret; the 64-byte secret key is
 // seed || public key, as ed25519_keypair writes it. Signing is deterministic
-// (RFC 8032 5.1.6) and constant time in the seed; verification follows the
-// rules below, in this order (ed25519-dalek's verify_strict behaviour):
+// (RFC 8032 5.1.6) and constant time in the seed. Verification applies
+// ed25519-dalek's verify_strict rules plus RFC 8032's y < p check (dalek's
+// point decompression accepts some encodings with y >= p; sealcam rejects
+// every y >= p, as RFC 8032 section 5.1.3 step 1 says), in this order:
 //   1. S (sig[32..64]) must be below L                      else ERR_NONCANONICAL_S
 //   2. A (pk) and R (sig[0..32]) must decode canonically:
 //      y < p, not "-0" (x = 0 with the sign bit), on the curve   else ERR_BAD_POINT
@@ -72,11 +74,19 @@ export function ed25519_keypair(pk: usize, sk: usize, seed: usize): void {
 /**
  * Signs `len` bytes at `msg` with the 64-byte secret key `sk` (RFC 8032
  * 5.1.6) and writes the 64-byte signature R || S to `sig`. Deterministic and
- * constant time in the secret. The public half of `sk` is used as it is, so
- * `sk` must come from ed25519_keypair: a wrong public half gives signatures
- * that do not verify and can leak the secret scalar. The expanded seed, the
- * nonce, the hashes and all scratch are wiped. `sig` may overlap `msg`
- * (it is written last).
+ * constant time in the secret. The expanded seed, the nonce, the hashes and
+ * all scratch are wiped. `sig` may overlap `msg` (it is written last).
+ *
+ * The caller supplies `sk` = seed || pk, and the public half is used as given,
+ * not derived again from the seed (that would double the cost of a
+ * signature). It must be the seed's own public key, as ed25519_keypair
+ * writes it: with a mismatched public half the nonce stays the same while
+ * the challenge k changes, so two signatures of one message under one seed
+ * with two different public halves reveal the secret scalar
+ * (a = (S1 - S2) / (k1 - k2) mod L). Inside the firmware the pair is derived
+ * in the module (the capture ABI), so no caller can pair the device seed with
+ * another public half; through this raw export the caller already holds the
+ * seed, so it learns nothing it did not have.
  */
 export function ed25519_sign(sig: usize, msg: usize, len: usize, sk: usize): void {
   expandSeed(sk);
@@ -115,6 +125,8 @@ export function ed25519_sign(sig: usize, msg: usize, len: usize, sk: usize): voi
  * public.
  */
 export function ed25519_verify(sig: usize, msg: usize, len: usize, pk: usize): i32 {
+  // This check must stay ahead of ge_double_scalarmult_vartime: its wnaf
+  // recoding assumes scalars below 2^253 (S < L guarantees it; k is reduced).
   if (!sc_is_canonical(sig + 32)) return ERR_NONCANONICAL_S;
   if (!ge_frombytes_strict(PA, pk)) return ERR_BAD_POINT;
   if (!ge_frombytes_strict(PR, sig)) return ERR_BAD_POINT;

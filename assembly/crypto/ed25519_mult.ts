@@ -36,7 +36,7 @@ const P2 = memory.data(<i32>GE_BYTES, 8);             // 2P (P3)
 /** All ones when a == b, else 0 (a, b in [0, 15]), without a branch. */
 // @ts-ignore: decorator
 @inline
-function mask64(a: i32, b: i32): u64 {
+function eqMask64(a: i32, b: i32): u64 {
   return <u64>(<i64>(((a ^ b) - 1) >> 31));
 }
 
@@ -70,8 +70,8 @@ function select(pos: usize, e: i32): void {
   } else {
     // One mask per entry, then word by word through all 8 entries with the
     // word in a local (the masks are all ones for the one entry abs names).
-    const m1 = mask64(abs, 1), m2 = mask64(abs, 2), m3 = mask64(abs, 3), m4 = mask64(abs, 4);
-    const m5 = mask64(abs, 5), m6 = mask64(abs, 6), m7 = mask64(abs, 7), m8 = mask64(abs, 8);
+    const m1 = eqMask64(abs, 1), m2 = eqMask64(abs, 2), m3 = eqMask64(abs, 3), m4 = eqMask64(abs, 4);
+    const m5 = eqMask64(abs, 5), m6 = eqMask64(abs, 6), m7 = eqMask64(abs, 7), m8 = eqMask64(abs, 8);
     for (let k: usize = 0; k < GE_PRECOMP_BYTES; k += 8) {
       let a = load<u64>(SEL + k);
       const q = row + k;
@@ -95,6 +95,8 @@ function select(pos: usize, e: i32): void {
  * Leaves secret digits in this file's scratch: call ge_wipe_scratch after.
  */
 export function ge_scalarmult_base(r: usize, a: usize): void {
+  // Method after ref10 (SUPERCOP, public domain): signed radix-16 digits, a
+  // 32x8 table, odd digits first, then four doublings, then even digits.
   // Radix-16 digits in [0, 15], then recentred to [-8, 7] with a carry; the
   // top digit absorbs the last carry and stays <= 8 because a[31] <= 127.
   let carry: i32 = 0;
@@ -133,6 +135,8 @@ export function ge_scalarmult_base(r: usize, a: usize): void {
  * Variable time: for public scalars only.
  */
 function wnaf(naf: usize, w: u32): i32 {
+  // Width-w NAF recoding (the w-NAF of Muir and Stinson, Math. Comp. 75, 2006),
+  // read in bit windows with a carry as curve25519-dalek's non_adjacent_form does (BSD-3).
   memory.fill(naf, 0, 256);
   const full: i32 = 1 << w;
   const half: i32 = 1 << (w - 1);

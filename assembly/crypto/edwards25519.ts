@@ -12,8 +12,14 @@
 //                   P2 (a doubling next) skips the fourth.
 //   CACHED          Y+X, Y-X, Z, 2dT at 0, 40, 80, 120 (for additions).
 //   PRECOMP         y+x, y-x, 2dxy of an affine point at 0, 40, 80 (128 bytes).
-// Bounds: every output of these functions is tight; intermediate sums are
-// noted where they reach 2M or 3M (field25519.ts allows 3M into a product).
+// Ranges, per limb in units of M as in field25519.ts ("Bounds"): products are
+// carried, in [0, M); a sum of two carried values lies in [0, 2M), a
+// difference in (-M, M) (up to the < 2^12 strays of limbs 1 and 5). So P3 and
+// P2 outputs are carried, CACHED holds Y+X in [0, 2M) and Y-X in (-M, M),
+// ge_neg leaves X and T in (-M, 0], and the table's PRECOMP entries are in
+// [0, M) (2dxy in (-M, 0] once negated). The comments in the formulas give
+// each intermediate's range; the largest product any of them forms is
+// 3M x 2M = 6M^2, inside the multiply's ceiling of 16M^2 (4M x 4M).
 // Destinations must not alias sources unless a comment says they may.
 
 import {
@@ -72,27 +78,33 @@ export function ge_dbl(r: usize, p: usize): void {
   fe_sq(T0, p + X);              // A
   fe_sq(T1, p + Y);              // B
   fe_sq(T2, p + Z);
-  fe_add(T2, T2, T2);            // C = 2 Z^2            (2M)
-  fe_add(T3, p + X, p + Y);
-  fe_sq(T3, T3);                 // (X + Y)^2
-  fe_add(r + 120, T0, T1);       // -H = A + B           (2M)
-  fe_sub(r + 0, T3, r + 120);    // E                    (2M)
-  fe_sub(r + 80, T1, T0);        // G = B - A            (M)
-  fe_sub(r + 40, T2, r + 80);    // -F = C - G           (3M)
+  fe_add(T2, T2, T2);            // C = 2 Z^2            [0, 2M)
+  fe_add(T3, p + X, p + Y);      // X + Y                (-M, 2M): X may be negated
+  fe_sq(T3, T3);                 // (X + Y)^2            [0, M)
+  fe_add(r + 120, T0, T1);       // -H = A + B           [0, 2M)
+  fe_sub(r + 0, T3, r + 120);    // E                    (-2M, M)
+  fe_sub(r + 80, T1, T0);        // G = B - A            (-M, M)
+  fe_sub(r + 40, T2, r + 80);    // -F = C - G           (-M, 3M)
+  // The products (ge_p1p1_to_p3/p2): E(-F) 2M x 3M, G(-H) M x 2M,
+  // (-F)G 3M x M, E(-H) 2M x 2M.
 }
 
-/** Finishes an addition from A, B (in T1, T0), C (T2) and D (T3) into r (P1P1). */
+/**
+ * Finishes an addition from A, B (in T1, T0), C (T2), all products in [0, M),
+ * and D (T3) in [0, 2M) into r (P1P1). The largest of the four products that
+ * follow is F G or G H: 3M x 2M.
+ */
 // @ts-ignore: decorator
 @inline
 function addTail(r: usize, negate: bool): void {
-  fe_sub(r + 0, T0, T1);         // E = B - A            (2M)
-  fe_add(r + 120, T0, T1);       // H = B + A            (2M)
+  fe_sub(r + 0, T0, T1);         // E = B - A            (-M, M)
+  fe_add(r + 120, T0, T1);       // H = B + A            [0, 2M)
   if (negate) {                  // subtracting: C -> -C (a public, compile-time choice)
-    fe_add(r + 40, T3, T2);      // F = D - (-C)         (3M)
-    fe_sub(r + 80, T3, T2);      // G = D + (-C)         (2M)
+    fe_add(r + 40, T3, T2);      // F = D - (-C)         [0, 3M)
+    fe_sub(r + 80, T3, T2);      // G = D + (-C)         (-M, 2M)
   } else {
-    fe_sub(r + 40, T3, T2);      // F = D - C            (2M)
-    fe_add(r + 80, T3, T2);      // G = D + C            (3M)
+    fe_sub(r + 40, T3, T2);      // F = D - C            (-M, 2M)
+    fe_add(r + 80, T3, T2);      // G = D + C            [0, 3M)
   }
 }
 
@@ -103,7 +115,7 @@ export function ge_madd(r: usize, p: usize, q: usize): void {
   fe_mul(T0, T0, q + 0);         // B = (Y1 + X1)(y2 + x2)
   fe_mul(T1, T1, q + 40);        // A = (Y1 - X1)(y2 - x2)
   fe_mul(T2, p + T, q + 80);     // C = T1 * 2d x2 y2
-  fe_add(T3, p + Z, p + Z);      // D = 2 Z1             (2M)
+  fe_add(T3, p + Z, p + Z);      // D = 2 Z1             [0, 2M)
   addTail(r, false);
 }
 
@@ -156,7 +168,13 @@ export function ge_neg(p: usize): void {
   fe_neg(p + T, p + T);
 }
 
-/** Writes the 32-byte encoding of p (P2 or P3): y, with the low bit of x in bit 255. */
+/**
+ * Writes the 32-byte encoding of p (P2 or P3): y, with the low bit of x in
+ * bit 255. Leaves 1/Z, x and y of p in this file's scratch T0..T2 and powers
+ * of Z in field25519.ts's scratch: when p is secret-derived the caller wipes
+ * both (ge_wipe_temps and fe_wipe_scratch; ge_wipe_scratch in ed25519_mult.ts
+ * does both). `s` and `p` must not be this file's scratch.
+ */
 export function ge_tobytes(s: usize, p: usize): void {
   fe_invert(T0, p + Z);
   fe_mul(T1, p + X, T0);

@@ -9,18 +9,34 @@
 // column sum live in an i64. Limbs are stored as i32 (40 bytes per element,
 // FE_BYTES) and widened to i64 in locals for products.
 //
-// Bounds (M = 2^26 for even limbs, 2^25 + 2^15 for odd limbs):
-//  - "tight": |limb| < M. fe_mul, fe_sq, fe_sqn, fe_mul_small, fe_frombytes
-//    and fe_carry produce tight limbs.
-//  - fe_add / fe_sub of two tight elements give |limb| < 2M; mul and sq accept
-//    inputs up to 3M per limb: the largest column (h0) for tight inputs is
-//    below 2^52 + 190 * 2^50 + 76 * 2^52 < 2^59, so for 3M inputs it stays
-//    below 9 * 2^59 < 2^62.2: no column sum overflows an i64.
-//    Callers (x25519.ts, edwards25519.ts) keep every multiplicand within 3M;
-//    the formulas there note the bounds.
+// Bounds. M = 2^26 for even limbs and 2^25 for odd limbs (the limb widths);
+// "kM" below means |limb i| <= k * M_i, and "(-M, 2M)" a one-sided range.
+//  - "carried": fe_mul, fe_sq, fe_sqn and fe_mul_small end with floor
+//    carries, which leave limbs one-sided, in [0, M): every limb is masked to
+//    [0, 2^w) except limb 5 (it takes the last carry out of limb 4) and limb 1
+//    (it takes the carry out of limb 0, which just took 19 times the top
+//    carry). Those two may stray past either end of [0, 2^25) by less than
+//    2^12 for products within the ceiling below (about 3000 for limb 1 and
+//    1900 for limb 5 at 4M x 4M), so limb 1 or 5 can be slightly negative.
+//    fe_frombytes and the constants of ed25519_table.ts are exactly in [0, M).
+//  - fe_add of two carried elements gives [0, 2M); fe_sub gives (-M, M), no
+//    wider than its inputs, because both sides are non-negative. The formulas
+//    of x25519.ts and edwards25519.ts note their ranges in these terms (up to
+//    the < 2^12 strays, which the margin below covers).
+//  - Ceiling of fe_mul / fe_sq / fe_sqn: for inputs within aM and bM, the
+//    largest column is h0 = f0 g0 (2^52 ab) + five odd*odd products, doubled
+//    and times 19 (5 * 38 * 2^50 ab) + four even*even products times 19
+//    (4 * 19 * 2^52 ab), in all 498 * 2^50 * ab (498.1 with the strays). Other
+//    columns are smaller (h2: 390, h1: 308, h4: 282 * 2^50 ab, ...). An i64
+//    holds it while 498.1 * ab < 2^13, i.e. ab <= 16.4: 4M x 4M is allowed
+//    (|h0| < 0.98 * 2^63, with room for the carries added to it, each below
+//    2^38), 5M x 5M overflows. Callers use at most 3M x 2M (edwards25519.ts);
+//    field25519.spec.ts checks 4M inputs of both signs against BigInt results.
 // Carries use arithmetic (floor) shifts, so signed limbs carry correctly.
 //
 // Constant time: no branch and no memory index depends on limb values.
+
+import { ctIsZero } from "./ct";
 
 /** Bytes of one field element (10 x i32). */
 export const FE_BYTES: usize = 40;
@@ -28,8 +44,9 @@ export const FE_BYTES: usize = 40;
 const MASK26: i64 = 0x3ffffff;
 const MASK25: i64 = 0x1ffffff;
 
-// Scratch for fe_invert / fe_pow22523 / fe_tobytes helpers (secret-derived:
-// wiped by fe_wipe_scratch).
+// Scratch: T0..T3 for fe_invert / fe_pow22523, TB for fe_iszero / fe_isneg.
+// Secret-derived when their inputs are; these functions leave it, callers wipe
+// it with fe_wipe_scratch.
 const T0 = memory.data(40, 8);
 const T1 = memory.data(40, 8);
 const T2 = memory.data(40, 8);
@@ -37,11 +54,13 @@ const T3 = memory.data(40, 8);
 const TB = memory.data(32, 8);
 
 /**
- * Carries 10 wide column sums into tight limbs and stores them at `h`.
+ * Carries 10 wide column sums into carried limbs and stores them at `h`.
  * Two interleaved chains (0..4 and 4..9) shorten the dependency path; the
- * top carry re-enters limb 0 times 19 (2^255 = 19 mod p). For column sums
- * below 2^63 the results are tight (limb 1 and limb 5 may exceed their width
- * by at most 2^15 and 2^11, and limb 1 may be that far below zero).
+ * top carry re-enters limb 0 times 19 (2^255 = 19 mod p). Limbs end in
+ * [0, 2^w) except limbs 1 and 5, which stray by less than 2^12 either way
+ * for the column sums of in-ceiling products (see "Bounds" above).
+ * Method after ref10 (SUPERCOP, public domain): the same carry order, with
+ * floor carries in place of ref10's rounded ones.
  */
 // @ts-ignore: decorator
 @inline
@@ -72,7 +91,10 @@ function carryStore(h: usize, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64,
   store<i32>(h, <i32>h9, 36);
 }
 
-/** h = f * g. `h` may alias `f` or `g` (all limbs are loaded first). */
+/**
+ * h = f * g, carried. Inputs within aM and bM with ab <= 16 (4M x 4M; see
+ * "Bounds"). `h` may alias `f` or `g` (all limbs are loaded first).
+ */
 export function fe_mul(h: usize, f: usize, g: usize): void {
   const f0 = <i64>load<i32>(f, 0), f1 = <i64>load<i32>(f, 4);
   const f2 = <i64>load<i32>(f, 8), f3 = <i64>load<i32>(f, 12);
@@ -86,6 +108,8 @@ export function fe_mul(h: usize, f: usize, g: usize): void {
   const g8 = <i64>load<i32>(g, 32), g9 = <i64>load<i32>(g, 36);
   // Products landing at 2^255 and above wrap around times 19; an odd limb
   // times an odd limb lands one bit above its slot, hence the doubled f_odd.
+  // Method after ref10 (SUPERCOP, public domain): its fe_mul column formulas,
+  // with the 19 g premultiples and the doubled odd limbs of f.
   const g1x = 19 * g1, g2x = 19 * g2, g3x = 19 * g3, g4x = 19 * g4, g5x = 19 * g5;
   const g6x = 19 * g6, g7x = 19 * g7, g8x = 19 * g8, g9x = 19 * g9;
   const f1d = f1 << 1, f3d = f3 << 1, f5d = f5 << 1, f7d = f7 << 1, f9d = f9 << 1;
@@ -105,6 +129,7 @@ export function fe_mul(h: usize, f: usize, g: usize): void {
 /**
  * h = f^(2^n) (n >= 1 squarings), limbs kept in locals between rounds. The
  * square uses the symmetric products once, doubled: 55 multiplies, not 100.
+ * `f` within 4M (see "Bounds"); the result is carried. `h` may alias `f`.
  */
 export function fe_sqn(h: usize, f: usize, n: i32): void {
   let f0 = <i64>load<i32>(f, 0), f1 = <i64>load<i32>(f, 4);
@@ -113,6 +138,8 @@ export function fe_sqn(h: usize, f: usize, n: i32): void {
   let f6 = <i64>load<i32>(f, 24), f7 = <i64>load<i32>(f, 28);
   let f8 = <i64>load<i32>(f, 32), f9 = <i64>load<i32>(f, 36);
   do {
+    // Method after ref10 (SUPERCOP, public domain): its fe_sq formulas, with
+    // the doubled limbs and the 19/38 premultiples.
     const d0 = f0 << 1, d1 = f1 << 1, d2 = f2 << 1, d3 = f3 << 1;
     const d4 = f4 << 1, d5 = f5 << 1, d6 = f6 << 1, d7 = f7 << 1;
     const x5 = 38 * f5, x6 = 19 * f6, x7 = 38 * f7, x8 = 19 * f8, x9 = 38 * f9;
@@ -155,14 +182,17 @@ export function fe_sqn(h: usize, f: usize, n: i32): void {
   store<i32>(h, <i32>f9, 36);
 }
 
-/** h = f^2. */
+/** h = f^2 for `f` within 4M; carried. */
 // @ts-ignore: decorator
 @inline
 export function fe_sq(h: usize, f: usize): void {
   fe_sqn(h, f, 1);
 }
 
-/** h = f * n for a small constant 0 <= n < 2^20 (121665 in the ladder); tight result. */
+/**
+ * h = f * n for a small constant 0 <= n < 2^20 (121665 in the ladder) and
+ * `f` within 4M; the result is carried.
+ */
 export function fe_mul_small(h: usize, f: usize, n: i64): void {
   carryStore(h,
     <i64>load<i32>(f, 0) * n, <i64>load<i32>(f, 4) * n,
@@ -170,11 +200,6 @@ export function fe_mul_small(h: usize, f: usize, n: i64): void {
     <i64>load<i32>(f, 16) * n, <i64>load<i32>(f, 20) * n,
     <i64>load<i32>(f, 24) * n, <i64>load<i32>(f, 28) * n,
     <i64>load<i32>(f, 32) * n, <i64>load<i32>(f, 36) * n);
-}
-
-/** Carries `f` (limbs below 2^61) into tight limbs in place. */
-export function fe_carry(f: usize): void {
-  fe_mul_small(f, f, 1);
 }
 
 /** h = f + g, limb-wise (no carry: the bound doubles). */
@@ -225,14 +250,6 @@ export function fe_set(h: usize, n: i32): void {
   store<i32>(h, n);
 }
 
-/** f = g when `mask` is all ones, unchanged when it is 0; constant time. */
-export function fe_cmov(f: usize, g: usize, mask: i32): void {
-  for (let i: usize = 0; i < 40; i += 4) {
-    const a = load<i32>(f + i);
-    store<i32>(f + i, a ^ ((a ^ load<i32>(g + i)) & mask));
-  }
-}
-
 /** Swaps f and g when `mask` is all ones, not when 0; constant time. */
 export function fe_cswap(f: usize, g: usize, mask: i32): void {
   for (let i: usize = 0; i < 40; i += 4) {
@@ -265,7 +282,9 @@ export function fe_frombytes(h: usize, s: usize): void {
 
 /**
  * Writes the canonical 32-byte encoding (value reduced into [0, p)) of `f`.
- * Accepts limbs in (-2^26 + 2, 2^30): tight values, their sums and differences.
+ * Accepts limbs below 2^30 and at least -2^26 + 2 (even limbs: -2^27 + 38),
+ * so that adding 2p leaves every limb non-negative: carried values, their
+ * sums and their differences all qualify. Uses no scratch.
  */
 export function fe_tobytes(s: usize, f: usize): void {
   // Adding 2p limb-wise makes every limb non-negative without changing the
@@ -312,14 +331,21 @@ export function fe_tobytes(s: usize, f: usize): void {
   store<u64>(s, (<u64>h7 >> 13) | (<u64>h8 << 12) | (<u64>h9 << 38), 24);
 }
 
-/** Returns 1 when f = 0 (mod p), else 0; constant time. */
+/**
+ * Returns 1 when f = 0 (mod p), else 0; constant time. Leaves the canonical
+ * encoding of `f` in this file's scratch TB: when `f` is secret-derived the
+ * caller wipes it (fe_wipe_scratch). `f` must not be this file's scratch.
+ */
 export function fe_iszero(f: usize): i32 {
   fe_tobytes(TB, f);
-  const d = load<u64>(TB, 0) | load<u64>(TB, 8) | load<u64>(TB, 16) | load<u64>(TB, 24);
-  return <i32>((((d >> 32) | (d & 0xffffffff)) - 1) >> 63);
+  return <i32>ctIsZero(TB, 32);
 }
 
-/** Returns the low bit of the canonical encoding ("negative" in RFC 8032). */
+/**
+ * Returns the low bit of the canonical encoding ("negative" in RFC 8032).
+ * Leaves that encoding in this file's scratch TB: when `f` is secret-derived
+ * the caller wipes it (fe_wipe_scratch). `f` must not be this file's scratch.
+ */
 export function fe_isneg(f: usize): i32 {
   fe_tobytes(TB, f);
   return load<u8>(TB) & 1;
@@ -351,14 +377,24 @@ function pow2250m1(z: usize): void {
   fe_copy(T1, T3);         // z^11
 }
 
-/** h = z^(p-2) = 1/z (and 0 for z = 0), by Fermat; 254 squarings, 11 multiplies. */
+/**
+ * h = z^(p-2) = 1/z (and 0 for z = 0), by Fermat; 254 squarings, 11
+ * multiplies. Leaves powers of z in this file's scratch T0..T3: when z is
+ * secret-derived the caller wipes them (fe_wipe_scratch). `h` may alias `z`;
+ * neither may be this file's scratch.
+ */
 export function fe_invert(h: usize, z: usize): void {
   pow2250m1(z);
   fe_sqn(T0, T0, 5);       // z^(2^255 - 2^5)
   fe_mul(h, T0, T1);       // z^(2^255 - 21) = z^(p-2)
 }
 
-/** h = z^((p-5)/8) = z^(2^252 - 3), the exponent of the RFC 8032 square root. */
+/**
+ * h = z^((p-5)/8) = z^(2^252 - 3), the exponent of the RFC 8032 square root.
+ * Leaves powers of z in this file's scratch T0..T3: when z is secret-derived
+ * the caller wipes them (fe_wipe_scratch). `h` may alias `z`; neither may be
+ * this file's scratch.
+ */
 export function fe_pow22523(h: usize, z: usize): void {
   pow2250m1(z);
   fe_sqn(T0, T0, 2);       // z^(2^252 - 4)

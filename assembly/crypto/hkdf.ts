@@ -16,9 +16,14 @@ import {
   hmac_sha256_update,
 } from "./hmac";
 
+/**
+ * Longest output hkdf_sha256_expand and hkdf_sha256 produce, in bytes:
+ * 255 blocks of HashLen = 32 (RFC 5869 §2.3, L <= 255 * HashLen). A longer
+ * request returns ERR_LENGTH.
+ */
+export const HKDF_SHA256_MAX_BYTES: i32 = 8160;
+
 const HASH: usize = <usize>HMAC_SHA256_BYTES;
-// Longest output expand allows: 255 blocks of HashLen (RFC 5869 §2.3).
-const MAX_OUT: usize = 255 * HASH;
 
 const KEYED: usize = memory.data(HMAC_SHA256_CTX_BYTES, 16);
 const WORK: usize = memory.data(HMAC_SHA256_CTX_BYTES, 16);
@@ -39,13 +44,14 @@ export function hkdf_sha256_extract(prk: usize, salt: usize, saltLen: usize, ikm
 /**
  * HKDF-Expand (RFC 5869 §2.3): writes `outLen` bytes of output keying
  * material derived from the 32-byte `prk` and the `infoLen`-byte `info` to
- * `out`. Returns ERR_LENGTH, writing nothing, when `outLen` > 255 * 32 = 8160;
- * OK otherwise (`outLen` = 0 writes nothing). `prk` is read before any output
- * is written, so `out` may overlap `prk`, but not `info`. Scratch (keyed
- * HMAC state, T blocks) is wiped before returning.
+ * `out`. Returns ERR_LENGTH, writing nothing, when `outLen` >
+ * HKDF_SHA256_MAX_BYTES (255 * 32 = 8160); OK otherwise (`outLen` = 0 writes
+ * nothing). `prk` is read before any output is written, so `out` may overlap
+ * `prk`, but not `info`. Scratch (keyed HMAC state, T blocks) is wiped before
+ * returning.
  */
 export function hkdf_sha256_expand(out: usize, outLen: usize, prk: usize, info: usize, infoLen: usize): i32 {
-  if (outLen > MAX_OUT) return ERR_LENGTH;
+  if (outLen > <usize>HKDF_SHA256_MAX_BYTES) return ERR_LENGTH;
   hmac_sha256_init(KEYED, prk, HASH);
   let done: usize = 0;
   let counter: u32 = 1;
@@ -71,8 +77,9 @@ export function hkdf_sha256_expand(out: usize, outLen: usize, prk: usize, info: 
 /**
  * HKDF-SHA-256 in one call (RFC 5869 §2): extract with `salt` and `ikm`,
  * then expand with `info` into `outLen` bytes at `out`. Returns ERR_LENGTH,
- * computing and writing nothing, when `outLen` > 8160; OK otherwise. `out`
- * must not overlap `info`. The intermediate PRK is wiped before returning.
+ * computing and writing nothing, when `outLen` > HKDF_SHA256_MAX_BYTES
+ * (8160); OK otherwise. `out` must not overlap `info`. The intermediate PRK
+ * is wiped before returning.
  */
 export function hkdf_sha256(
   out: usize, outLen: usize,
@@ -80,7 +87,7 @@ export function hkdf_sha256(
   ikm: usize, ikmLen: usize,
   info: usize, infoLen: usize,
 ): i32 {
-  if (outLen > MAX_OUT) return ERR_LENGTH;
+  if (outLen > <usize>HKDF_SHA256_MAX_BYTES) return ERR_LENGTH;
   hkdf_sha256_extract(PRK, salt, saltLen, ikm, ikmLen);
   const rc = hkdf_sha256_expand(out, outLen, PRK, info, infoLen);
   wipe(PRK, HASH);

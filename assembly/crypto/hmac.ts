@@ -64,7 +64,8 @@ export function hmac_sha256_init(ctx: usize, key: usize, keyLen: usize): void {
 
 /**
  * Absorbs `len` bytes at `input` (any length, including 0) into the message
- * being authenticated. May be called any number of times.
+ * being authenticated, in the HMAC_SHA256_CTX_BYTES (208-byte) context at
+ * `ctx` started by hmac_sha256_init. May be called any number of times.
  */
 export function hmac_sha256_update(ctx: usize, input: usize, len: usize): void {
   sha256_update(ctx, input, len);

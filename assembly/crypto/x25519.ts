@@ -14,6 +14,7 @@ import {
   fe_tobytes, fe_invert, fe_set, fe_copy, fe_cswap, fe_wipe_scratch,
 } from "./field25519";
 import { ge_scalarmult_base, ge_wipe_scratch, GE_P3_BYTES } from "./ed25519_mult";
+import { ctIsZero } from "./ct";
 
 /** Bytes of a scalar, a u-coordinate and a shared secret. */
 export const X25519_BYTES: i32 = 32;
@@ -53,12 +54,6 @@ function wipeState(): void {
   fe_wipe_scratch();
 }
 
-/** Returns 1 when the 32 bytes at `out` are all zero, else 0, without branching on them. */
-function isZero32(out: usize): i32 {
-  const d = load<u64>(out, 0) | load<u64>(out, 8) | load<u64>(out, 16) | load<u64>(out, 24);
-  return <i32>((((d >> 32) | (d & 0xffffffff)) - 1) >> 63);
-}
-
 /**
  * X25519: writes the 32-byte u-coordinate of clamp(`scalar`) * `point` to `out`.
  *
@@ -85,8 +80,9 @@ export function x25519(out: usize, scalar: usize, point: usize): i32 {
     fe_cswap(X2, X3, -swap);
     fe_cswap(Z2, Z3, -swap);
     swap = bit;
-    // RFC 7748 section 5 step; bounds (field25519.ts): sums and differences
-    // of tight values are at most 2M, every product input stays within 2M.
+    // RFC 7748 section 5 step; ranges as in field25519.ts: sums of carried
+    // values lie in [0, 2M), differences in (-M, M), so every product input
+    // stays within 2M (the multiply allows 4M x 4M).
     fe_add(TA, X2, Z2);        // A = x2 + z2
     fe_sub(TB, X2, Z2);        // B = x2 - z2
     fe_add(TC, X3, Z3);        // C = x3 + z3
@@ -113,7 +109,7 @@ export function x25519(out: usize, scalar: usize, point: usize): i32 {
   fe_tobytes(out, X2);
   wipeState();
   // ERR_LOW_ORDER or OK (0) by mask, not by a branch on the secret bytes.
-  return (ERR_LOW_ORDER & -isZero32(out)) | OK;
+  return (ERR_LOW_ORDER & -(<i32>ctIsZero(out, 32))) | OK;
 }
 
 /**
