@@ -11,6 +11,10 @@
 // x64): this loop runs at the speed of four-block ChaCha20 alone, 1.6x the
 // speed of the two one after the other, and 1.2x eight-block ChaCha20
 // (chacha20_simd.ts) followed by Poly1305.
+// Eight blocks (two sets of four, as chacha20_simd.ts) with 32 MAC blocks
+// woven in measured 10-15 % slower than this loop, whichever way the MAC
+// blocks were spread: with both, the loop runs out of instruction throughput
+// (and registers: 32 live v128 on x64's 16) rather than latency.
 // Eight double rounds carry MAC work (16 blocks = 256 bytes), two do not; the
 // two kinds are separate loops because a branch inside the loop was slower.
 
@@ -55,10 +59,12 @@ function rotl7(v: v128): v128 {
   return v128.or(i32x4.shl(v, 7), i32x4.shr_u(v, 25));
 }
 
+// Word `off` of the input state in all four lanes, by a load-splat (one
+// broadcast load under V8; see chacha20_simd.ts; measured here: +1-2 %).
 // @ts-ignore: decorator
 @inline
 function splat(st: usize, off: usize): v128 {
-  return i32x4.splat(load<u32>(st + off));
+  return v128.load32_splat(st + off);
 }
 
 /** Transposes words w..w+3 (w = off / 4) of four blocks and XORs them in. */
