@@ -1,7 +1,7 @@
 // ChaCha20 (RFC 8439): known answers from sections 2.3.2, 2.4.2 and appendix
 // A.1/A.2, split and length equivalence of the streaming form, counter limit.
 // Runs in the SIMD and the scalar build: both must give these bytes.
-import { hexTo, toHex, asciiTo } from "./hex";
+import { hexTo, toHex, asciiTo, SUBMISSION } from "./hex";
 import { OK, ERR_COUNTER } from "../errors";
 import { chacha20, chacha20_init, chacha20_update, chacha20_final, CHACHA20_CTX_BYTES } from "../crypto/chacha20";
 
@@ -12,14 +12,6 @@ const OUT = memory.data(2048, 16);
 const REF = memory.data(2048, 16);
 const ZERO = memory.data(2048, 16);
 const CTX = memory.data(256, 16);
-
-/** The text of A.2 test vector #2 and A.3 #2/#3 (375 bytes). */
-const SUBMISSION = "Any submission to the IETF intended by the Contributor for publication "
-  + "as all or part of an IETF Internet-Draft or RFC and any statement made "
-  + "within the context of an IETF activity is considered an \"IETF "
-  + "Contribution\". Such statements include oral statements in IETF "
-  + "sessions, as well as written and electronic communications made at any "
-  + "time or place, which are addressed to";
 
 /** Fills `len` bytes at `p` with a fixed non-trivial pattern. */
 function pattern(p: usize, len: usize): void {

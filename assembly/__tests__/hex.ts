@@ -27,3 +27,14 @@ export function asciiTo(p: usize, text: string): usize {
   for (let i = 0; i < text.length; i++) store<u8>(p + i, <u8>text.charCodeAt(i));
   return text.length;
 }
+
+/**
+ * The 375-byte text used by RFC 8439's test vectors (sections 2.4.2 / A.2 #2,
+ * A.3 #2 and #3).
+ */
+export const SUBMISSION = "Any submission to the IETF intended by the Contributor for publication "
+  + "as all or part of an IETF Internet-Draft or RFC and any statement made "
+  + "within the context of an IETF activity is considered an \"IETF "
+  + "Contribution\". Such statements include oral statements in IETF "
+  + "sessions, as well as written and electronic communications made at any "
+  + "time or place, which are addressed to";

@@ -1,7 +1,7 @@
 // Poly1305 (RFC 8439): known answers from section 2.5.2 and appendix A.3
 // (including the edge cases #5-#11 for partial reduction and carries), split
 // and length equivalence of the streaming form.
-import { hexTo, toHex, asciiTo } from "./hex";
+import { hexTo, toHex, asciiTo, SUBMISSION } from "./hex";
 import { poly1305, poly1305_init, poly1305_update, poly1305_final, POLY1305_CTX_BYTES } from "../crypto/poly1305";
 
 const KEY = memory.data(32, 16);
@@ -9,14 +9,6 @@ const MSG = memory.data(2048, 16);
 const TAG = memory.data(16, 16);
 const REF = memory.data(16, 16);
 const CTX = memory.data(256, 16);
-
-/** The text of A.3 #2/#3 (375 bytes). */
-const SUBMISSION = "Any submission to the IETF intended by the Contributor for publication "
-  + "as all or part of an IETF Internet-Draft or RFC and any statement made "
-  + "within the context of an IETF activity is considered an \"IETF "
-  + "Contribution\". Such statements include oral statements in IETF "
-  + "sessions, as well as written and electronic communications made at any "
-  + "time or place, which are addressed to";
 
 function pattern(p: usize, len: usize): void {
   for (let i: usize = 0; i < len; i++) store<u8>(p + i, <u8>(i * 151 + (i >> 8) * 3 + 5));

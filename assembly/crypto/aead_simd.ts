@@ -19,69 +19,7 @@
 // two kinds are separate loops because a branch inside the loop was slower.
 
 import { polyBlock } from "./poly1305_core";
-
-// Shared helpers with chacha20_simd.ts would save a few lines but tie the two
-// files together; these are one-liners.
-// @ts-ignore: decorator
-@inline
-function add(a: v128, b: v128): v128 {
-  return i32x4.add(a, b);
-}
-
-// @ts-ignore: decorator
-@inline
-function xor(a: v128, b: v128): v128 {
-  return v128.xor(a, b);
-}
-
-// Rotations by 16 and 8: constant-mask swizzles (see chacha20_simd.ts for why).
-// @ts-ignore: decorator
-@inline
-function rotl16(v: v128): v128 {
-  return i8x16.swizzle(v, i8x16(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
-}
-
-// @ts-ignore: decorator
-@inline
-function rotl12(v: v128): v128 {
-  return v128.or(i32x4.shl(v, 12), i32x4.shr_u(v, 20));
-}
-
-// @ts-ignore: decorator
-@inline
-function rotl8(v: v128): v128 {
-  return i8x16.swizzle(v, i8x16(3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14));
-}
-
-// @ts-ignore: decorator
-@inline
-function rotl7(v: v128): v128 {
-  return v128.or(i32x4.shl(v, 7), i32x4.shr_u(v, 25));
-}
-
-// Word `off` of the input state in all four lanes, by a load-splat (one
-// broadcast load under V8; see chacha20_simd.ts; measured here: +1-2 %).
-// @ts-ignore: decorator
-@inline
-function splat(st: usize, off: usize): v128 {
-  return v128.load32_splat(st + off);
-}
-
-/** Transposes words w..w+3 (w = off / 4) of four blocks and XORs them in. */
-// @ts-ignore: decorator
-@inline
-function xorWords4(out: usize, inp: usize, off: usize, a: v128, b: v128, c: v128, d: v128): void {
-  const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5); // a0 b0 a1 b1
-  const t1 = i32x4.shuffle(a, b, 2, 6, 3, 7); // a2 b2 a3 b3
-  const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5); // c0 d0 c1 d1
-  const t3 = i32x4.shuffle(c, d, 2, 6, 3, 7); // c2 d2 c3 d3
-  const p = inp + off;
-  const q = out + off;
-  v128.store(q, xor(v128.load(p, 0), i64x2.shuffle(t0, t2, 0, 2)), 0);
-  v128.store(q, xor(v128.load(p, 64), i64x2.shuffle(t0, t2, 1, 3)), 64);
-  v128.store(q, xor(v128.load(p, 128), i64x2.shuffle(t1, t3, 0, 2)), 128);
-  v128.store(q, xor(v128.load(p, 192), i64x2.shuffle(t1, t3, 1, 3)), 192);
-}
+import { add, xor, rotl16, rotl12, rotl8, rotl7, splat, xorWords4 } from "./chacha20_lanes";
 
 /**
  * Four ChaCha20 blocks with counters c..c+3 (c = state word 12 at `st`):
