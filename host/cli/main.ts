@@ -4,10 +4,13 @@
 import { SealcamError, EXIT } from "../errors.ts";
 import { demoCommand } from "./demo.ts";
 import { benchCommand } from "./bench.ts";
+import { keygenCommand } from "./keygen.ts";
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   demo: { summary: "seal and sign a second of synthetic frames with the firmware module, then open and verify them", run: demoCommand },
+  record: { summary: "record H.264 frames into sealed, signed segments (the fixture, ffmpeg, a file or stdin)", run: (args) => import("./record.ts").then((m) => m.recordCommand(args)) },
   bench: { summary: "measure the module beside node:crypto, libsodium, noble (the issue's targets)", run: benchCommand },
+  keygen: { summary: "make the force's age identity and a camera's device key (--out DIR)", run: keygenCommand },
 };
 
 export function usage(): string {

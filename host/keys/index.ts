@@ -1,0 +1,17 @@
+// Keys: Bech32 text forms, age X25519 identities and recipients, and
+// sealcam's key files (the camera's device key, the force's identity).
+// docs/FORMAT.md, "Key files", specifies every byte.
+export { encode as bech32Encode, decode as bech32Decode } from "./bech32.ts";
+export {
+  IDENTITY_HRP, RECIPIENT_HRP, X25519_KEY_BYTES, type IdentityLine,
+  generateIdentity, formatIdentity, parseIdentity, formatRecipient, parseRecipient,
+  parseIdentityFile, readIdentityFile, recipientOf,
+} from "./age.ts";
+export {
+  DEVICE_KEY_HRP, DEVICE_PUBLIC_HRP, SEED_BYTES, DEVICE_PUBLIC_BYTES, SECRET_FILE_MODE, PUBLIC_FILE_MODE,
+  type DeviceKeyFile, type KeyFileSpec,
+  generateDeviceSeed, formatDeviceKey, parseDeviceKey, formatDevicePublicKey, parseDevicePublicKey,
+  devicePublicKey, deviceFingerprint, deviceKeyFileText, forceIdentityFileText,
+  parseDeviceKeyFile, readDeviceKey, loadDeviceKey,
+  writeKeyFile, writeKeyFiles, writeDeviceKey, writeForceIdentity,
+} from "./device.ts";
