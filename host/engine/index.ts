@@ -9,6 +9,48 @@ import { SealcamError, EXIT } from "../errors.ts";
 export type Build = "release" | "scalar" | "debug";
 export const BUILDS: readonly Build[] = ["release", "scalar", "debug"];
 
+/**
+ * The host functions the module imports (module `env`, docs/ABI.md "Imports").
+ * Pointers and lengths arrive as i32 (read them with `>>> 0`); `clock_us`
+ * returns an i64, which JavaScript passes as a BigInt. An import must never
+ * throw into the module: a failure is a non-zero return.
+ */
+export interface HostImports {
+  /** Fill `len` bytes at `ptr` with random bytes; non-zero = failure. */
+  entropy(ptr: number, len: number): number;
+  /** Wall-clock time, microseconds since the Unix epoch. */
+  clock_us(): bigint;
+  /** A segment begins: 16-byte recording id at `recording`, its sequence number. */
+  storage_open(recording: number, sequence: number): number;
+  /** Append `len` sealed bytes at `ptr` to the open segment. */
+  storage_append(ptr: number, len: number): number;
+  /** Write the SHA-256 of every byte appended so far (32 bytes) at `out`. */
+  storage_digest(out: number): number;
+  /** Commit the open segment with its manifest (`len` = 251 bytes at `manifest`). */
+  storage_commit(manifest: number, len: number): number;
+  /** Discard the open segment. */
+  storage_abort(): void;
+  /** A device event (docs/ABI.md "Events"). */
+  event(kind: number, a: number | bigint, b: number | bigint): void;
+}
+
+/**
+ * Imports for an instance that is not wired to a camera (the crypto tests,
+ * the benchmark, the demo): no entropy, a zero clock, no storage. Any camera
+ * export called on such an instance fails cleanly (ERR_ENTROPY, ERR_STORAGE)
+ * instead of touching the host.
+ */
+export const DETACHED_IMPORTS: HostImports = {
+  entropy: () => 1,
+  clock_us: () => 0n,
+  storage_open: () => 1,
+  storage_append: () => 1,
+  storage_digest: () => 1,
+  storage_commit: () => 1,
+  storage_abort: () => {},
+  event: () => {},
+};
+
 /** An instantiated module: its exports and its (fixed) linear memory. */
 export interface Instance {
   readonly engine: string;

@@ -2,11 +2,16 @@
 // (the module is built with --exportRuntime so the loader finds its runtime).
 import { readFileSync } from "node:fs";
 import * as loader from "@assemblyscript/loader";
-import { wasmPath, type Build, type Instance } from "./index.ts";
+import { wasmPath, DETACHED_IMPORTS, type Build, type HostImports, type Instance } from "./index.ts";
 
-/** Instantiates one build of the module under V8. It needs no imports yet. */
-export async function instantiateV8(build: Build = "release"): Promise<Instance> {
+/**
+ * Instantiates one build of the module under V8. `imports` wires the host
+ * functions the camera ABI needs; any not given are the detached defaults
+ * (DETACHED_IMPORTS), so crypto-only users pass nothing.
+ */
+export async function instantiateV8(build: Build = "release", imports: Partial<HostImports> = {}): Promise<Instance> {
   const bytes = readFileSync(wasmPath(build));
-  const { exports } = await loader.instantiate(bytes, {});
+  const env = { ...DETACHED_IMPORTS, ...imports };
+  const { exports } = await loader.instantiate(bytes, { env } as unknown as loader.Imports);
   return { engine: "v8", build, exports, memory: exports.memory as WebAssembly.Memory };
 }

@@ -1,0 +1,244 @@
+// sealcam record: capture H.264 access units, seal and sign them with the
+// firmware module, and commit segments into a directory store.
+//
+// Bad input is refused before anything is written: arguments, recipients, the
+// source (its first access unit is read before the store is touched), the
+// output directory. A failure during the recording stops it, so the frames
+// already recorded stay evidence in a final segment, and no partial file
+// remains. Ctrl-C stops cleanly the same way; a second Ctrl-C quits at once
+// (the store's boot-time tidy removes the open segment at the next start).
+import { parseArgs } from "node:util";
+import { existsSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { EXIT, SealcamError } from "../errors.ts";
+import { openSource, type CaptureSource, type SourceOptions, type TimedAccessUnit } from "../capture/index.ts";
+import { Recorder, describeEvent, seededEntropy, MIN_SEGMENT_SECONDS, type RecordingSummary } from "../camera/index.ts";
+import { SegmentStore, type CommittedSegment } from "../store/index.ts";
+import { Crypto } from "../engine/crypto.ts";
+import {
+  parseRecipient, loadDeviceKey, writeDeviceKey, generateDeviceSeed, deviceFingerprint, formatDevicePublicKey,
+} from "../keys/index.ts";
+
+const HELP = `usage: sealcam record --recipient age1… [--recipient age1…] --out DIR [options]
+  --recipient KEY        the force's age recipient (age1…); repeat for up to 8
+  --out DIR              the segment store (created if missing)
+  --source SRC           fixture (default: the 12 s test clip), ffmpeg (a live test
+                         pattern), - (H.264 Annex B on stdin) or a .h264 FILE
+  --fps N                frame rate of a FILE or stdin source (default 30)
+  --seconds N            record at most N seconds (default: the whole source; ffmpeg 10)
+  --segment-seconds N    cut segments at the first keyframe after N seconds (default 4)
+  --device-key FILE      the camera's device key (default DIR/device.key, created if missing)
+Ctrl-C stops the recording cleanly: the open segment is committed as the final one.`;
+
+const MAX_RECIPIENTS = 8;
+const SECONDS_MAX = 86_400;
+
+function usage(message: string): SealcamError {
+  return new SealcamError(message, EXIT.USAGE);
+}
+
+/** A number option: above 0 (or at least `min`) and at most a day. */
+function number(name: string, text: string | undefined, fallback: number | undefined, min = 0): number | undefined {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  const ok = text.trim() !== "" && Number.isFinite(n) && (min > 0 ? n >= min : n > 0) && n <= SECONDS_MAX;
+  if (!ok) throw usage(`--${name} must be a number ${min > 0 ? `from ${min}` : "above 0"} up to ${SECONDS_MAX}, not '${text}'`);
+  return n;
+}
+
+/** The capture source an --source value names. */
+function sourceOptions(source: string, fps: number | undefined, seconds: number | undefined, startTimeUs: number): SourceOptions {
+  if (source === "fixture") {
+    if (fps !== undefined) throw usage("--fps does not apply to the fixture (30 fps)");
+    return { kind: "fixture", startTimeUs };
+  }
+  if (source === "ffmpeg") return { kind: "ffmpeg", fps: fps ?? 30, seconds: seconds ?? 10, startTimeUs };
+  if (source === "-") return { kind: "stdin", fps: fps ?? 30, startTimeUs };
+  let st;
+  try {
+    st = statSync(source);
+  } catch {
+    throw usage(`source file not found: ${source}`);
+  }
+  if (!st.isFile()) throw usage(`source is not a file: ${source}`);
+  return { kind: "file", path: source, fps: fps ?? 30, startTimeUs };
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1);
+
+function segmentLine(s: CommittedSegment): string {
+  const m = s.manifest;
+  const last = m.first_frame + m.frame_count - 1;
+  return `segment ${String(m.sequence).padStart(6, "0")}  frames ${m.first_frame}-${last}  ${mb(m.age_bytes)} MB sealed${m.final ? "  final" : ""}`;
+}
+
+function printSummary(s: RecordingSummary, fingerprint: string, dir: string, fps: number, interrupted: boolean): void {
+  const video = s.frames / fps;
+  console.log(`device      ${formatDevicePublicKey(Buffer.from(s.device, "hex"))} (fingerprint ${fingerprint})`);
+  console.log(`recording   ${s.recording}${interrupted ? " (stopped by Ctrl-C)" : ""}`);
+  console.log(`frames      ${s.frames} (${video.toFixed(1)} s at ${fps} fps)`);
+  console.log(`segments    ${s.segments.length} committed in ${dir}${s.aborted ? `, ${s.aborted} aborted` : ""}`);
+  console.log(`bytes       ${s.frameBytes} of video, ${s.ageBytes} sealed`);
+  const rate = s.seconds > 0 ? s.frameBytes / 1e6 / s.seconds : 0;
+  const perSecond = s.seconds > 0 ? Math.round(s.frames / s.seconds) : 0;
+  console.log(`throughput  ${rate.toFixed(1)} MB/s, ${perSecond} frames/s (${s.seconds.toFixed(2)} s wall, ${(video / Math.max(s.seconds, 1e-9)).toFixed(0)}x real time)`);
+}
+
+export async function recordCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      recipient: { type: "string", multiple: true },
+      out: { type: "string" },
+      source: { type: "string" },
+      fps: { type: "string" },
+      seconds: { type: "string" },
+      "segment-seconds": { type: "string" },
+      "device-key": { type: "string" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.OK;
+  }
+
+  // ---- everything checked before anything is written ----------------------
+  const texts = values.recipient ?? [];
+  if (texts.length === 0) throw usage("at least one --recipient age1… is required (the force's public key)");
+  if (texts.length > MAX_RECIPIENTS) throw usage(`at most ${MAX_RECIPIENTS} recipients, not ${texts.length}`);
+  const recipients = texts.map((text) => {
+    // Never echo a secret key that was pasted by mistake.
+    if (/^AGE-SECRET-KEY-/i.test(text)) throw usage("--recipient: that is an age identity (a secret key), not a recipient; give its age1… public key");
+    try {
+      return parseRecipient(text);
+    } catch (e) {
+      const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+      throw usage(`--recipient '${shown}': ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+  if (!values.out) throw usage("--out DIR is required (where the segments go)");
+  const out = resolve(values.out);
+  const seconds = number("seconds", values.seconds, undefined);
+  const segmentSeconds = number("segment-seconds", values["segment-seconds"], 4, MIN_SEGMENT_SECONDS)!;
+  const fps = number("fps", values.fps, undefined);
+  const deviceKeyPath = values["device-key"];
+  if (deviceKeyPath !== undefined && !existsSync(deviceKeyPath)) throw usage(`device key not found: ${deviceKeyPath}`);
+
+  const testSeed = process.env.SEALCAM_TEST_ENTROPY;
+  const clock = () => BigInt(Date.now()) * 1000n;
+  const source: CaptureSource = openSource(sourceOptions(values.source ?? "fixture", fps, seconds, Number(clock())));
+  const maxFrames = seconds === undefined ? Infinity : Math.max(1, Math.round(seconds * source.fps));
+
+  // Ctrl-C: the first stops the recording at the next frame boundary.
+  let interrupted = false;
+  let wake = () => {};
+  const interruption = new Promise<"interrupted">((r) => (wake = () => r("interrupted")));
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    wake();
+  };
+  process.on("SIGINT", onSigint);
+
+  const units = source[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<TimedAccessUnit>> | undefined;
+  const next = async (): Promise<IteratorResult<TimedAccessUnit> | "interrupted"> => {
+    pending = units.next();
+    const r = await Promise.race([pending, interruption]);
+    if (r !== "interrupted") pending = undefined;
+    return r;
+  };
+
+  const outExisted = existsSync(out);
+  let keyCreated: string | undefined;
+  let recorder: Recorder | undefined;
+  let committed = 0;
+  let fingerprint = "";
+  try {
+    // The first access unit proves the source is H.264 before the store is touched.
+    const first = await next();
+    if (first === "interrupted") return EXIT.OK;
+    if (first.done) throw usage(`no frames in ${source.label}`);
+
+    const store = SegmentStore.open(out, { log: (line) => console.log(line) });
+    recorder = await Recorder.create({
+      store,
+      entropy: testSeed === undefined ? undefined : seededEntropy(testSeed),
+      clock,
+      onEvent: (e) => {
+        if (e.kind === 4) console.log(`warning: ${describeEvent(e)}`);
+      },
+      onCommit: (s) => {
+        committed++;
+        console.log(segmentLine(s));
+      },
+    });
+    if (testSeed !== undefined) console.log("warning: SEALCAM_TEST_ENTROPY is set: file keys are predictable, this recording is NOT evidence");
+
+    const crypto = new Crypto(recorder.instance);
+    let seed: Uint8Array;
+    if (deviceKeyPath !== undefined) {
+      seed = loadDeviceKey(crypto, deviceKeyPath).seed;
+    } else {
+      const path = join(out, "device.key");
+      if (existsSync(path)) {
+        seed = loadDeviceKey(crypto, path).seed;
+        console.log(`device key  ${path}`);
+      } else {
+        seed = generateDeviceSeed();
+        const pk = writeDeviceKey(crypto, path, seed);
+        keyCreated = path;
+        console.log(`created ${path}: device key ${formatDevicePublicKey(pk)} (fingerprint ${deviceFingerprint(pk)})`);
+      }
+    }
+    let publicKey: Uint8Array;
+    try {
+      publicKey = recorder.configure({ deviceSeed: seed, recipients, segmentSeconds });
+    } finally {
+      seed.fill(0);
+    }
+    fingerprint = deviceFingerprint(publicKey);
+    console.log(`source      ${source.label}, ${recipients.length} recipient${recipients.length > 1 ? "s" : ""}, ${segmentSeconds} s segments`);
+
+    recorder.start();
+    let unit: IteratorResult<TimedAccessUnit> | "interrupted" = first;
+    let frames = 0;
+    while (unit !== "interrupted" && !unit.done && frames < maxFrames && !interrupted) {
+      recorder.frame(unit.value);
+      frames++;
+      if (frames < maxFrames) unit = await next();
+    }
+    const summary = recorder.stop();
+    printSummary(summary, fingerprint, out, source.fps, interrupted);
+    return EXIT.OK;
+  } catch (e) {
+    // Keep what was recorded (the module closes the open segment as final),
+    // then say what went wrong in one line. An interruption wins over the
+    // error it caused (ffmpeg killed by the same Ctrl-C).
+    recorder?.close();
+    if (interrupted && recorder && committed > 0) {
+      printSummary(recorder.summary(), fingerprint, out, source.fps, true);
+      return EXIT.OK;
+    }
+    if (committed > 0) console.log(`stopped: ${committed} segment${committed > 1 ? "s" : ""} kept in ${out}`);
+    if (committed === 0) {
+      if (keyCreated) rmSync(keyCreated, { force: true });
+      if (!outExisted) {
+        try {
+          rmdirSync(out);
+        } catch {
+          // Not empty or not ours: leave it.
+        }
+      }
+    }
+    throw e;
+  } finally {
+    process.off("SIGINT", onSigint);
+    // Let go of the source without waiting on a read that may never finish.
+    pending?.catch(() => {});
+    if (source.kind === "stdin" && interrupted) process.stdin.destroy();
+    units.return?.().catch(() => {});
+  }
+}
