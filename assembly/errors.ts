@@ -25,3 +25,13 @@ export const ERR_LENGTH: i32 = 7;
 export const ERR_COUNTER: i32 = 8;
 /** A streaming call came in the wrong order (for example AAD after data). */
 export const ERR_STATE: i32 = 9;
+/** Camera: the host's entropy import failed; nothing was opened or committed. */
+export const ERR_ENTROPY: i32 = 10;
+/** Camera: a storage import failed; the open segment was aborted and its keys wiped. */
+export const ERR_STORAGE: i32 = 11;
+/** Camera: the configuration block is malformed. */
+export const ERR_CONFIG: i32 = 12;
+/** Camera: a frame's capture time is earlier than the previous frame's. */
+export const ERR_FRAME_ORDER: i32 = 13;
+/** Camera: a frame's length is 0, above MAX_FRAME_BYTES, or not what was announced. */
+export const ERR_FRAME_SIZE: i32 = 14;

@@ -6,3 +6,4 @@
 export * from "./abi";
 export * from "./errors";
 export * from "./crypto/index";
+export * from "./camera/index";

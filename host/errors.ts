@@ -14,6 +14,11 @@ export const MODULE_ERRORS: Record<string, { code: number; message: string }> = 
   ERR_LENGTH: { code: 7, message: "length out of range" },
   ERR_COUNTER: { code: 8, message: "chacha20 block counter would wrap" },
   ERR_STATE: { code: 9, message: "call out of order" },
+  ERR_ENTROPY: { code: 10, message: "entropy source failed" },
+  ERR_STORAGE: { code: 11, message: "storage failed; segment aborted" },
+  ERR_CONFIG: { code: 12, message: "malformed camera configuration" },
+  ERR_FRAME_ORDER: { code: 13, message: "frame time earlier than the previous frame's" },
+  ERR_FRAME_SIZE: { code: 14, message: "frame length out of range or not as announced" },
 };
 
 const BY_CODE = new Map(Object.entries(MODULE_ERRORS).map(([name, e]) => [e.code, { name, ...e }]));

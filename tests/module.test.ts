@@ -1,6 +1,7 @@
 // The module's shape, read from the .wasm files themselves: fixed memory
-// (declared maximum = initial, at most 512 KiB), no imports, the documented
-// exports, and an error table that agrees with the host's.
+// (declared maximum = initial, at most 512 KiB), only the camera's env
+// imports, the documented exports, and an error table that agrees with the
+// host's.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -52,6 +53,14 @@ const REQUIRED_EXPORTS = [
   "poly1305", "poly1305_init", "poly1305_update", "poly1305_final",
   "aead_init", "aead_update_ad", "aead_encrypt_update", "aead_encrypt_final", "aead_encrypt", "aead_decrypt",
   "x25519", "x25519_public", "ed25519_keypair", "ed25519_sign", "ed25519_verify",
+  "CONFIG_BYTES_MAX", "MAX_RECIPIENTS", "MAX_FRAME_BYTES", "MANIFEST_BYTES",
+  "camera_init", "camera_public_key", "recording_start", "recording_id",
+  "frame_begin", "frame_data", "frame_end", "segment_close", "recording_stop", "frames_recorded",
+];
+
+/** The host functions of docs/ABI.md "The camera" / "Imports". */
+const CAMERA_IMPORTS = [
+  "entropy", "clock_us", "storage_open", "storage_append", "storage_digest", "storage_commit", "storage_abort", "event",
 ];
 
 for (const build of BUILDS) {
@@ -66,11 +75,12 @@ for (const build of BUILDS) {
       assert.ok(min <= MAX_PAGES, `${min} pages > ${MAX_PAGES}`);
     });
 
-    it("imports nothing (no env.abort, no host functions yet)", () => {
-      assert.deepEqual(WebAssembly.Module.imports(module), []);
+    it("imports exactly the documented env functions (docs/ABI.md), no env.abort", () => {
+      const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}:${i.kind}`).sort();
+      assert.deepEqual(imports, CAMERA_IMPORTS.map((name) => `env.${name}:function`).sort());
     });
 
-    it("exports the documented crypto surface", () => {
+    it("exports the documented crypto and camera surface", () => {
       const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
       for (const name of REQUIRED_EXPORTS) assert.ok(names.has(name), `missing export ${name}`);
     });

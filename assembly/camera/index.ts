@@ -1,0 +1,364 @@
+// The camera: capture, sign, seal (docs/ABI.md, bytes in docs/FORMAT.md).
+//
+// The host configures the module once (camera_init), then per recording calls
+// recording_start, feeds every encoded frame through frame_begin / frame_data /
+// frame_end, and ends with recording_stop. Each frame's bytes are hashed
+// (SHA-512, for its record) and copied once into the STREAM chunk buffer,
+// which seals them in place and hands them to storage. frame_end signs the
+// frame's record, which chains to the previous record across segments.
+//
+// State machine (all in statics; nothing allocates):
+//
+//   unconfigured --camera_init--> idle --recording_start--> recording
+//   recording: segment open or not; a frame in progress or not (only with a
+//   segment open). A segment opens at the first frame_begin that finds none
+//   open, and is cut before a keyframe once it has reached a limit.
+//
+// Failure rules: a storage failure anywhere, or a frame that ends short,
+// aborts the open segment (storage_abort, keys and plaintext wiped, event 4)
+// and leaves "recording, no segment open"; the unfinished frame's number is
+// not consumed, the aborted segment's sequence number is. State, order and
+// size errors change nothing; an entropy failure leaves no segment open
+// (a cut it follows was committed).
+//
+// Secrets: the device secret key (SK) for the life of the configuration; per
+// segment the file key (wiped once the header and payload key exist), the
+// ephemeral secrets (wiped per stanza by the header writer) and the payload
+// key (wiped by the stream at close or abort). No code here branches on or
+// indexes by secret bytes: secrets only pass through the crypto core.
+
+import { OK, ERR_STATE, ERR_ENTROPY, ERR_STORAGE, ERR_CONFIG, ERR_FRAME_ORDER, ERR_FRAME_SIZE } from "../errors";
+import { wipe } from "../crypto/ct";
+import { sha512_init, sha512_update, SHA512_CTX_BYTES } from "../crypto/sha512";
+import { x25519 } from "../crypto/x25519";
+import { ed25519_keypair } from "../crypto/ed25519";
+import { entropy, clock_us, storage_open, storage_digest, storage_commit, storage_abort, event } from "./imports";
+import { ageHeaderBytes, ageHeaderWrite, AGE_HEADER_FIXED_BYTES, AGE_STANZA_BYTES } from "../age/header";
+import { streamStart, emit, streamWrite, streamFinish, streamWipe, streamPlainBytes, streamSealedBytes } from "../age/stream";
+import { frameHead, frameRecordSeal, FRAME_HEAD_BYTES, FRAME_TAIL_BYTES } from "../evidence/record";
+import { segmentHeader, trailerType, trailerSeal, SEGMENT_HEADER_BYTES, TRAILER_TAIL_BYTES } from "../evidence/segment";
+import { manifestSeal, MANIFEST_BLOB_BYTES } from "../evidence/manifest";
+
+/** Most X25519 recipients a configuration may name. */
+export const MAX_RECIPIENTS: i32 = 8;
+/** Largest configuration block: 64 bytes + 32 per recipient. */
+export const CONFIG_BYTES_MAX: i32 = 64 + 32 * MAX_RECIPIENTS;
+/** Largest frame (one access unit) in bytes: 64 MiB. */
+export const MAX_FRAME_BYTES: i32 = 64 << 20;
+/** Size of the blob storage_commit receives: manifest signed message (187) ‖ signature (64). */
+export const MANIFEST_BYTES: i32 = <i32>MANIFEST_BLOB_BYTES;
+
+// Event kinds (docs/ABI.md "Events").
+const EV_STARTED: i32 = 1;
+const EV_OPENED: i32 = 2;
+const EV_COMMITTED: i32 = 3;
+const EV_ABORTED: i32 = 4;
+const EV_STOPPED: i32 = 5;
+
+/** "SCAMCFG1" as a little-endian u64. */
+const CFG_MAGIC: u64 = 0x314746434d414353;
+const MIN_DURATION_US: u64 = 1000000;
+const MIN_SEGMENT_BYTES: u64 = 65536;
+
+const SK: usize = memory.data(64, 16); // device Ed25519 secret key, seed ‖ pk (secret)
+const PK: usize = memory.data(32, 16); // device public key
+const RECIPIENTS: usize = memory.data(32 * MAX_RECIPIENTS, 16);
+const RECORDING: usize = memory.data(16, 16); // current (or last) recording id
+const NEW_ID: usize = memory.data(16, 16); // recording id being drawn
+const CHAIN: usize = memory.data(32, 16); // record hash of the last accepted frame
+const NEXT_CHAIN: usize = memory.data(32, 16); // record hash of the frame being appended
+const PREV_MANIFEST: usize = memory.data(32, 16); // manifest hash of the last committed segment
+const NEXT_MANIFEST: usize = memory.data(32, 16); // manifest hash of the segment being committed
+const HEADER_HASH: usize = memory.data(32, 16); // SHA-256 of the open segment's header
+const DIGEST: usize = memory.data(32, 16); // SHA-256 of the .age file, from storage_digest
+const FILE_KEY: usize = memory.data(16, 16); // (secret)
+const EPHEMERALS: usize = memory.data(32 * MAX_RECIPIENTS, 16); // (secret)
+const PAYLOAD_NONCE: usize = memory.data(16, 16);
+// age header ‖ payload nonce, for the most recipients
+const AGE_HEADER: usize = memory.data(<i32>(AGE_HEADER_FIXED_BYTES + AGE_STANZA_BYTES * MAX_RECIPIENTS) + 16, 16);
+const FRAME_CTX: usize = memory.data(SHA512_CTX_BYTES, 16); // SHA-512 of the frame in progress
+const PROBE: usize = memory.data(32, 16); // output of the low-order check
+// Scalar of the low-order check: zero clamps to 2^254, a multiple of 8, so
+// any point of order 1, 2, 4 or 8 (on the curve or its twist) maps to zero.
+const PROBE_SCALAR: usize = memory.data(32, 16);
+
+let configured = false;
+let recording = false;
+let segOpen = false;
+let inFrame = false;
+
+let durationLimit: u64 = 0; // µs
+let sizeLimit: u64 = 0; // plaintext bytes
+let recipientCount: usize = 0;
+
+let nextFrame: u64 = 0; // number the next frame gets
+let lastTime: u64 = 0; // capture time of the last accepted frame (valid when nextFrame > 0)
+let nextSequence: u32 = 0; // number the next segment gets
+
+let seq: u32 = 0; // open segment: sequence number,
+let segFirst: u64 = 0; // first frame number,
+let segCount: u64 = 0; // frames accepted,
+let segFirstTime: u64 = 0; // capture time of its first frame
+
+let frameLen: u64 = 0; // frame in progress: announced length,
+let frameGot: u64 = 0; // bytes received,
+let frameTime: u64 = 0; // capture time,
+let frameFlags: u32 = 0; // record flags
+
+/** Traps (as an out-of-memory access would) before any state changes. */
+function checkRange(ptr: usize, len: usize): void {
+  if (<u64>ptr + <u64>len > (<u64>memory.size() << 16)) unreachable();
+}
+
+/**
+ * Configures the camera from the configuration block of `len` bytes at `cfg`
+ * (docs/ABI.md "Configuration block": magic "SCAMCFG1", 32-byte Ed25519 seed,
+ * segment duration limit ≥ 1 s in µs, segment size limit ≥ 64 KiB, recipient
+ * count 1..MAX_RECIPIENTS, reserved zero, then the 32-byte X25519 recipients;
+ * `len` must be exactly 64 + 32 × count, at most CONFIG_BYTES_MAX). Derives
+ * the device key pair inside the module.
+ *
+ * The seed bytes in the block (offset 8, up to 32 bytes) are wiped on every
+ * return, success or not. Returns OK; ERR_STATE while recording (the
+ * configuration is unchanged); ERR_CONFIG for a malformed block or a
+ * low-order recipient (the configuration is unchanged). Reconfiguring
+ * between recordings is allowed.
+ */
+export function camera_init(cfg: usize, len: usize): i32 {
+  checkRange(cfg, len);
+  const rc = recording ? ERR_STATE : configure(cfg, len);
+  if (len > 8) wipe(cfg + 8, len - 8 < 32 ? len - 8 : 32);
+  return rc;
+}
+
+function configure(cfg: usize, len: usize): i32 {
+  if (len < 64 || len > <usize>CONFIG_BYTES_MAX) return ERR_CONFIG;
+  const duration = load<u64>(cfg, 40);
+  const size = load<u64>(cfg, 48);
+  const count = <usize>load<u32>(cfg, 56);
+  if (load<u64>(cfg) != CFG_MAGIC || load<u32>(cfg, 60) != 0) return ERR_CONFIG;
+  if (duration < MIN_DURATION_US || size < MIN_SEGMENT_BYTES) return ERR_CONFIG;
+  if (count < 1 || count > <usize>MAX_RECIPIENTS || len != 64 + (count << 5)) return ERR_CONFIG;
+  // age refuses an all-zero shared secret; find such recipients now rather
+  // than at every segment opening.
+  for (let i: usize = 0; i < count; i++) {
+    const rc = x25519(PROBE, PROBE_SCALAR, cfg + 64 + (i << 5));
+    if (rc != OK) return ERR_CONFIG;
+  }
+  ed25519_keypair(PK, SK, cfg + 8);
+  memory.copy(RECIPIENTS, cfg + 64, count << 5);
+  recipientCount = count;
+  durationLimit = duration;
+  sizeLimit = size;
+  configured = true;
+  return OK;
+}
+
+/** Writes the 32-byte device public key to `out` (zeros before camera_init). */
+export function camera_public_key(out: usize): void {
+  memory.copy(out, PK, 32);
+}
+
+/**
+ * Starts a recording: draws a new 16-byte recording id (entropy), numbers
+ * frames from 0, segments from 0, and resets the record and manifest chains.
+ * Returns OK; ERR_STATE if not configured or already recording; ERR_ENTROPY
+ * (not recording, the last id kept). Event 1.
+ */
+export function recording_start(): i32 {
+  if (!configured || recording) return ERR_STATE;
+  if (entropy(NEW_ID, 16) != 0) return ERR_ENTROPY;
+  memory.copy(RECORDING, NEW_ID, 16);
+  memory.fill(CHAIN, 0, 32);
+  memory.fill(PREV_MANIFEST, 0, 32);
+  nextFrame = 0;
+  nextSequence = 0;
+  segOpen = false;
+  inFrame = false;
+  recording = true;
+  event(EV_STARTED, 0, 0);
+  return OK;
+}
+
+/** Writes the current (or last) 16-byte recording id to `out` (zeros before the first). */
+export function recording_id(out: usize): void {
+  memory.copy(out, RECORDING, 16);
+}
+
+/**
+ * Announces a frame: capture time `time_us` (µs, i64), `length` bytes
+ * (1..MAX_FRAME_BYTES), `flags` (bit 0: keyframe; other bits are ignored).
+ * Before a keyframe, closes the open segment if it has lasted the duration
+ * limit (this time − its first frame's) or holds the size limit in
+ * plaintext; opens a segment when none is open; then writes the entry head.
+ *
+ * Returns OK; ERR_STATE (not recording, or a frame in progress);
+ * ERR_FRAME_SIZE or ERR_FRAME_ORDER (time earlier than the last accepted
+ * frame's), nothing written; ERR_ENTROPY (no segment opened; a segment cut
+ * just before was committed); ERR_STORAGE (the segment was aborted). On any
+ * error no frame is in progress.
+ */
+export function frame_begin(time_us: u64, length: u32, flags: u32): i32 {
+  if (!recording || inFrame) return ERR_STATE;
+  if (length == 0 || length > <u32>MAX_FRAME_BYTES) return ERR_FRAME_SIZE;
+  if (nextFrame > 0 && time_us < lastTime) return ERR_FRAME_ORDER;
+  const key = flags & 1;
+  if (segOpen && key != 0 && (time_us - segFirstTime >= durationLimit || streamPlainBytes() >= sizeLimit)) {
+    const rc = closeSegment(false);
+    if (rc != OK) return rc;
+  }
+  if (!segOpen) {
+    const rc = openSegment();
+    if (rc != OK) return rc;
+  }
+  if (streamWrite(frameHead(<u64>length), FRAME_HEAD_BYTES) != OK) return abortSegment(ERR_STORAGE);
+  sha512_init(FRAME_CTX);
+  frameLen = <u64>length;
+  frameGot = 0;
+  frameTime = time_us;
+  frameFlags = key;
+  inFrame = true;
+  return OK;
+}
+
+/**
+ * Feeds the next `len` bytes of the frame in progress from `ptr` (anywhere
+ * in memory, normally the I/O window; any split of the frame gives the same
+ * output). Returns OK; ERR_STATE (no frame in progress); ERR_FRAME_SIZE if
+ * more bytes than announced remain (nothing consumed, the frame stays in
+ * progress); ERR_STORAGE (the segment was aborted, the frame dropped).
+ */
+export function frame_data(ptr: usize, len: usize): i32 {
+  checkRange(ptr, len);
+  if (!inFrame) return ERR_STATE;
+  if (<u64>len > frameLen - frameGot) return ERR_FRAME_SIZE;
+  sha512_update(FRAME_CTX, ptr, len);
+  if (streamWrite(ptr, len) != OK) return abortSegment(ERR_STORAGE);
+  frameGot += <u64>len;
+  return OK;
+}
+
+/**
+ * Completes the frame in progress: builds its record (SHA-512 of the bytes,
+ * previous record hash), signs it and appends record ‖ signature; the frame
+ * takes the next frame number. Returns OK; ERR_STATE (no frame in progress);
+ * ERR_FRAME_SIZE if fewer bytes came than announced (the frame is dropped
+ * and, since its entry is already partly sealed, the segment is aborted);
+ * ERR_STORAGE (the segment was aborted, the frame dropped).
+ */
+export function frame_end(): i32 {
+  if (!inFrame) return ERR_STATE;
+  if (frameGot != frameLen) return abortSegment(ERR_FRAME_SIZE);
+  inFrame = false;
+  const tail = frameRecordSeal(
+    PK, RECORDING, nextFrame, frameTime, frameFlags, seq, frameLen, FRAME_CTX, CHAIN, SK, NEXT_CHAIN,
+  );
+  if (streamWrite(tail, FRAME_TAIL_BYTES) != OK) return abortSegment(ERR_STORAGE);
+  memory.copy(CHAIN, NEXT_CHAIN, 32);
+  if (segCount == 0) segFirstTime = frameTime;
+  segCount++;
+  lastTime = frameTime;
+  nextFrame++;
+  return OK;
+}
+
+/**
+ * Closes the open segment now, not final (trailer, last chunk, digest,
+ * manifest, commit). Returns OK (also when none is open); ERR_STATE while a
+ * frame is in progress; ERR_STORAGE (the segment was aborted).
+ */
+export function segment_close(): i32 {
+  if (inFrame) return ERR_STATE;
+  if (!segOpen) return OK;
+  return closeSegment(false);
+}
+
+/**
+ * Ends the recording: closes the open segment as final (if one is open).
+ * Returns OK; ERR_STATE if not recording or a frame is in progress;
+ * ERR_STORAGE (that segment was aborted; the recording has ended anyway).
+ * Event 5.
+ */
+export function recording_stop(): i32 {
+  if (!recording || inFrame) return ERR_STATE;
+  const rc = segOpen ? closeSegment(true) : OK;
+  recording = false;
+  event(EV_STOPPED, nextFrame, 0);
+  return rc;
+}
+
+/** The frame number the next frame will get (i64). */
+export function frames_recorded(): u64 {
+  return nextFrame;
+}
+
+/**
+ * Opens a segment: draws the file key, one ephemeral secret per recipient
+ * and the payload nonce (in that order), writes the age header and the
+ * segment header. ERR_ENTROPY leaves nothing open or consumed.
+ */
+function openSegment(): i32 {
+  const n = recipientCount;
+  let ok = entropy(FILE_KEY, 16) == 0;
+  for (let i: usize = 0; ok && i < n; i++) ok = entropy(EPHEMERALS + (i << 5), 32) == 0;
+  if (ok) ok = entropy(PAYLOAD_NONCE, 16) == 0;
+  if (!ok) {
+    wipe(FILE_KEY, 16);
+    wipe(EPHEMERALS, n << 5);
+    return ERR_ENTROPY;
+  }
+  const rc = ageHeaderWrite(AGE_HEADER, FILE_KEY, RECIPIENTS, n, EPHEMERALS); // wipes EPHEMERALS
+  if (rc != OK) {
+    wipe(FILE_KEY, 16); // unreachable: camera_init rejects low-order recipients
+    return rc;
+  }
+  const headerLen = ageHeaderBytes(n);
+  memory.copy(AGE_HEADER + headerLen, PAYLOAD_NONCE, 16);
+  streamStart(FILE_KEY, PAYLOAD_NONCE);
+  wipe(FILE_KEY, 16);
+  seq = nextSequence++;
+  segOpen = true;
+  segFirst = nextFrame;
+  segCount = 0;
+  if (storage_open(RECORDING, seq) != 0) return abortSegment(ERR_STORAGE);
+  event(EV_OPENED, <u64>seq, nextFrame);
+  if (emit(AGE_HEADER, headerLen + 16) != OK) return abortSegment(ERR_STORAGE);
+  const header = segmentHeader(PK, RECORDING, seq, nextFrame, clock_us(), CHAIN, HEADER_HASH);
+  if (streamWrite(header, SEGMENT_HEADER_BYTES) != OK) return abortSegment(ERR_STORAGE);
+  return OK;
+}
+
+/** Closes the open segment (it holds at least one frame) and commits it. */
+function closeSegment(isFinal: bool): i32 {
+  const tail = trailerSeal(
+    PK, RECORDING, seq, isFinal, segFirst, segCount, segFirstTime, lastTime, clock_us(), HEADER_HASH, CHAIN, SK,
+  );
+  if (streamWrite(trailerType(), 1) != OK) return abortSegment(ERR_STORAGE);
+  if (streamWrite(tail, TRAILER_TAIL_BYTES) != OK) return abortSegment(ERR_STORAGE);
+  if (streamFinish() != OK) return abortSegment(ERR_STORAGE);
+  if (storage_digest(DIGEST) != 0) return abortSegment(ERR_STORAGE);
+  const blob = manifestSeal(
+    PK, RECORDING, seq, isFinal, segFirst, segCount, segFirstTime, lastTime,
+    streamSealedBytes(), DIGEST, PREV_MANIFEST, SK, NEXT_MANIFEST,
+  );
+  if (storage_commit(blob, MANIFEST_BLOB_BYTES) != 0) return abortSegment(ERR_STORAGE);
+  memory.copy(PREV_MANIFEST, NEXT_MANIFEST, 32);
+  segOpen = false;
+  event(EV_COMMITTED, <u64>seq, segCount);
+  return OK;
+}
+
+/**
+ * Aborts the open segment after a failure: storage_abort, payload key and
+ * plaintext wiped, no frame in progress, event 4 (sequence, code). Returns
+ * `code`.
+ */
+function abortSegment(code: i32): i32 {
+  storage_abort();
+  streamWipe();
+  wipe(FRAME_CTX, SHA512_CTX_BYTES);
+  segOpen = false;
+  inFrame = false;
+  event(EV_ABORTED, <u64>seq, <u64>code);
+  return code;
+}

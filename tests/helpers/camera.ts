@@ -1,0 +1,284 @@
+// A test harness for the camera pipeline inside the module (docs/ABI.md "The
+// camera"): instantiates a build with the `env` imports backed by
+//   - a seeded, deterministic entropy stream (SHA-256 in counter mode),
+//   - a settable fixed clock,
+//   - in-memory storage (segments and their bytes, SHA-256 digest, commit
+//     keeping the 251-byte manifest blob, abort dropping the segment),
+// with fault injection (fail the Nth call of an import) and a log of events.
+// Frames go through the I/O window in pieces of at most 64 KiB.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { wasmPath, type Build } from "../../host/engine/index.ts";
+
+export const OK = 0;
+export const KIB = 1024;
+
+/** A segment as the storage saw it. */
+export interface StoredSegment {
+  recording: string; // hex
+  sequence: number;
+  age: Uint8Array; // the .age file
+  manifest?: Uint8Array; // the 251-byte blob, once committed
+}
+
+export type ImportName = "entropy" | "storage_open" | "storage_append" | "storage_digest" | "storage_commit";
+
+/** An event the module reported: kind, a, b. */
+export type Event = [number, bigint, bigint];
+
+/** Entropy: SHA-256(seed ‖ le64 counter) blocks, read as one byte stream. */
+export class SeededEntropy {
+  private seed: Buffer;
+  private counter = 0n;
+  private pool = Buffer.alloc(0);
+  constructor(seed: string | Uint8Array) {
+    this.seed = Buffer.from(seed);
+  }
+  take(n: number): Buffer {
+    while (this.pool.length < n) {
+      const ctr = Buffer.alloc(8);
+      ctr.writeBigUInt64LE(this.counter++);
+      this.pool = Buffer.concat([this.pool, createHash("sha256").update(this.seed).update(ctr).digest()]);
+    }
+    const out = this.pool.subarray(0, n);
+    this.pool = this.pool.subarray(n);
+    return Buffer.from(out);
+  }
+}
+
+/** The fields of a configuration block (docs/ABI.md "Configuration block"). */
+export interface CameraConfig {
+  seed: Uint8Array; // 32 bytes
+  durationUs: bigint;
+  sizeBytes: bigint;
+  recipients: Uint8Array[]; // 32 bytes each
+}
+
+/** Encodes a configuration block; `patch` may corrupt it for negative tests. */
+export function configBlock(c: CameraConfig): Uint8Array {
+  const b = Buffer.alloc(64 + 32 * c.recipients.length);
+  b.write("SCAMCFG1", 0, "latin1");
+  Buffer.from(c.seed).copy(b, 8);
+  b.writeBigUInt64LE(c.durationUs, 40);
+  b.writeBigUInt64LE(c.sizeBytes, 48);
+  b.writeUInt32LE(c.recipients.length, 56);
+  c.recipients.forEach((r, i) => Buffer.from(r).copy(b, 64 + 32 * i));
+  return new Uint8Array(b);
+}
+
+export class CameraHarness {
+  readonly build: Build;
+  readonly x: Record<string, any>;
+  readonly memory: WebAssembly.Memory;
+  readonly io: number;
+  readonly memoryBytes: number;
+  /** The clock the module reads (µs); set it freely. */
+  clock = 1_700_000_000_000_000n;
+  entropy: SeededEntropy;
+  /** Fail the Nth call (1-based, counted from now on) of an import: set with failAt(). */
+  private failing = new Map<ImportName, number>();
+  /** Calls per import since creation. */
+  readonly calls: Record<ImportName, number> = {
+    entropy: 0, storage_open: 0, storage_append: 0, storage_digest: 0, storage_commit: 0,
+  };
+  readonly events: Event[] = [];
+  /** Every successful entropy draw, in order (to find secrets in memory afterwards). */
+  readonly draws: Buffer[] = [];
+  readonly committed: StoredSegment[] = [];
+  readonly aborted: StoredSegment[] = [];
+  /**
+   * Keep every appended byte (the default). Off, storage only hashes and
+   * counts (committed segments then hold no bytes): for throughput runs,
+   * where filling fresh RAM would cost more than the module.
+   */
+  keepBytes = true;
+  /** Protocol violations seen by the fake storage (should stay empty). */
+  readonly violations: string[] = [];
+  /** The open segment: its bytes so far are buf[0, len) (grown by doubling, so appends rarely allocate). */
+  private open?: { recording: string; sequence: number; buf: Uint8Array; len: number; hash: ReturnType<typeof createHash> };
+
+  private constructor(build: Build, instance: WebAssembly.Instance, seed: string | Uint8Array, hooks: { bind(h: CameraHarness): void }) {
+    this.build = build;
+    this.x = instance.exports as Record<string, any>;
+    this.memory = this.x.memory as WebAssembly.Memory;
+    this.io = this.x.io_ptr() >>> 0;
+    this.memoryBytes = this.memory.buffer.byteLength;
+    this.entropy = new SeededEntropy(seed);
+    hooks.bind(this);
+  }
+
+  /** Instantiates `build` with the harness's imports, entropy seeded with `seed`. */
+  static async create(build: Build, seed: string | Uint8Array = "sealcam test seed"): Promise<CameraHarness> {
+    let h: CameraHarness | undefined;
+    const self = (): CameraHarness => h!;
+    const env = {
+      entropy: (ptr: number, len: number) => self().onEntropy(ptr >>> 0, len >>> 0),
+      clock_us: () => self().clock,
+      storage_open: (rec: number, seq: number) => self().onOpen(rec >>> 0, seq >>> 0),
+      storage_append: (ptr: number, len: number) => self().onAppend(ptr >>> 0, len >>> 0),
+      storage_digest: (out: number) => self().onDigest(out >>> 0),
+      storage_commit: (ptr: number, len: number) => self().onCommit(ptr >>> 0, len >>> 0),
+      storage_abort: () => self().onAbort(),
+      event: (kind: number, a: bigint, b: bigint) => void self().events.push([kind, a, b]),
+    };
+    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath(build)), { env });
+    return new CameraHarness(build, instance, seed, { bind: (x) => (h = x) });
+  }
+
+  /** Makes the `n`th call from now of import `name` fail (1 = the next call). */
+  failAt(name: ImportName, n: number): void {
+    this.failing.set(name, this.calls[name] + n);
+  }
+
+  /** Clears every pending failure. */
+  clearFaults(): void {
+    this.failing.clear();
+  }
+
+  private fails(name: ImportName): boolean {
+    this.calls[name]++;
+    return this.failing.get(name) === this.calls[name];
+  }
+
+  view(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, len);
+  }
+
+  private onEntropy(ptr: number, len: number): number {
+    if (this.fails("entropy")) return 1;
+    const bytes = this.entropy.take(len);
+    this.draws.push(bytes);
+    this.view(ptr, len).set(bytes);
+    return 0;
+  }
+
+  private onOpen(rec: number, seq: number): number {
+    if (this.open) this.violations.push(`storage_open(${seq}) while segment ${this.open.sequence} is open`);
+    const recording = Buffer.from(this.view(rec, 16)).toString("hex");
+    this.open = { recording, sequence: seq, buf: new Uint8Array(1 << 20), len: 0, hash: createHash("sha256") };
+    return this.fails("storage_open") ? 1 : 0;
+  }
+
+  private onAppend(ptr: number, len: number): number {
+    if (!this.open) this.violations.push("storage_append without an open segment");
+    if (this.fails("storage_append") || !this.open) return 1;
+    const o = this.open;
+    const bytes = this.view(ptr, len);
+    o.hash.update(bytes);
+    if (!this.keepBytes) return 0;
+    if (o.len + len > o.buf.length) {
+      const grown = new Uint8Array(Math.max(2 * o.buf.length, o.len + len));
+      grown.set(o.buf.subarray(0, o.len));
+      o.buf = grown;
+    }
+    o.buf.set(bytes, o.len);
+    o.len += len;
+    return 0;
+  }
+
+  private onDigest(out: number): number {
+    if (!this.open) this.violations.push("storage_digest without an open segment");
+    if (this.fails("storage_digest") || !this.open) return 1;
+    this.view(out, 32).set(this.open.hash.copy().digest());
+    return 0;
+  }
+
+  private onCommit(ptr: number, len: number): number {
+    if (!this.open) this.violations.push("storage_commit without an open segment");
+    if (len !== 251) this.violations.push(`storage_commit with ${len} bytes`);
+    if (this.fails("storage_commit") || !this.open) return 1;
+    const { recording, sequence, buf, len: size } = this.open;
+    this.committed.push({ recording, sequence, age: buf.subarray(0, size), manifest: this.view(ptr, len).slice() });
+    this.open = undefined;
+    return 0;
+  }
+
+  private onAbort(): void {
+    if (!this.open) this.violations.push("storage_abort without an open segment");
+    else this.aborted.push({ recording: this.open.recording, sequence: this.open.sequence, age: this.open.buf.subarray(0, this.open.len) });
+    this.open = undefined;
+  }
+
+  /** True while the fake storage holds an uncommitted segment. */
+  get segmentOpen(): boolean {
+    return this.open !== undefined;
+  }
+
+  /** Writes `block` into the I/O window and calls camera_init; returns the code. */
+  init(block: Uint8Array): number {
+    this.view(this.io, block.length).set(block);
+    return this.x.camera_init(this.io, block.length);
+  }
+
+  /** The block as the module left it in the I/O window after init (to check the wipe). */
+  configAfterInit(len: number): Uint8Array {
+    return this.view(this.io, len).slice();
+  }
+
+  publicKey(): Uint8Array {
+    this.x.camera_public_key(this.io);
+    return this.view(this.io, 32).slice();
+  }
+
+  recordingId(): Uint8Array {
+    this.x.recording_id(this.io);
+    return this.view(this.io, 16).slice();
+  }
+
+  start(): number {
+    return this.x.recording_start();
+  }
+
+  stop(): number {
+    return this.x.recording_stop();
+  }
+
+  closeSegment(): number {
+    return this.x.segment_close();
+  }
+
+  framesRecorded(): bigint {
+    return this.x.frames_recorded();
+  }
+
+  begin(timeUs: bigint, length: number, flags: number): number {
+    return this.x.frame_begin(timeUs, length, flags);
+  }
+
+  /** Feeds `bytes` in pieces of at most `piece` bytes; stops at the first error. */
+  data(bytes: Uint8Array, piece = 64 * KIB): number {
+    for (let off = 0; off < bytes.length; off += piece) {
+      const part = bytes.subarray(off, Math.min(off + piece, bytes.length));
+      this.view(this.io, part.length).set(part);
+      const rc = this.x.frame_data(this.io, part.length);
+      if (rc !== OK) return rc;
+    }
+    return OK;
+  }
+
+  end(): number {
+    return this.x.frame_end();
+  }
+
+  /** One whole frame: begin, data, end. Returns the first non-OK code. */
+  frame(timeUs: bigint, bytes: Uint8Array, keyframe: boolean, piece = 64 * KIB): number {
+    let rc = this.begin(timeUs, bytes.length, keyframe ? 1 : 0);
+    if (rc !== OK) return rc;
+    rc = this.data(bytes, piece);
+    if (rc !== OK) return rc;
+    return this.end();
+  }
+
+  /** Offsets at which `needle` occurs anywhere in the module's memory. */
+  find(needle: Uint8Array): number[] {
+    const mem = Buffer.from(this.memory.buffer);
+    const out: number[] = [];
+    for (let at = mem.indexOf(needle); at !== -1; at = mem.indexOf(needle, at + 1)) out.push(at);
+    return out;
+  }
+
+  /** True when the module's memory still has its instantiation size. */
+  memoryUnchanged(): boolean {
+    return this.memory.buffer.byteLength === this.memoryBytes;
+  }
+}
