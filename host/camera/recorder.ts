@@ -11,7 +11,7 @@
 // the recorder keeps the cause and reports it in the one-line error.
 import { instantiateV8, type Build, type HostImports, type Instance } from "../engine/index.ts";
 import { SealcamError, EXIT, MODULE_ERRORS, moduleMessage } from "../errors.ts";
-import type { SegmentStore, CommittedSegment } from "../store/segments.ts";
+import type { SegmentSink, CommittedSegment } from "../store/segments.ts";
 import { systemEntropy } from "./entropy.ts";
 
 const KIB = 1024;
@@ -75,7 +75,7 @@ export function describeEvent(e: CameraEvent): string {
 }
 
 export interface RecorderOptions {
-  store: SegmentStore;
+  store: SegmentSink;
   /** Module build (default release). */
   build?: Build;
   /** Fills its argument with random bytes (default node:crypto). Inject a seeded one only for tests. */
@@ -108,7 +108,7 @@ type State = "new" | "configured" | "recording" | "stopped";
 export class Recorder {
   readonly instance: Instance;
   private readonly x: Record<string, any>;
-  private readonly store: SegmentStore;
+  private readonly store: SegmentSink;
   private readonly io: number;
   private readonly onEvent: (e: CameraEvent) => void;
   private readonly onCommit: (s: CommittedSegment) => void;

@@ -52,6 +52,20 @@ export interface CommittedSegment {
   manifestHash: Uint8Array;
 }
 
+/**
+ * What the recorder needs of a store: the module's storage imports. The
+ * directory store below is the real one; the memory sink (memory.ts) serves
+ * the benchmark and long-running tests.
+ */
+export interface SegmentSink {
+  readonly isOpen: boolean;
+  open(recording: Uint8Array, sequence: number): void;
+  append(bytes: Uint8Array): void;
+  digest(): Uint8Array;
+  commit(blob: Uint8Array): CommittedSegment;
+  abort(): void;
+}
+
 const NAME = /^([0-9a-f]{32}-[0-9]{6,10})\.(age|manifest\.json)(\.partial)?$/;
 
 /** `<recording hex>-<sequence>`: the base name of a segment's two files. */
@@ -89,7 +103,7 @@ interface OpenSegment {
   files: Set<string>;
 }
 
-export class SegmentStore {
+export class SegmentStore implements SegmentSink {
   readonly dir: string;
   /** Files the boot-time tidy deleted. */
   readonly tidied: string[] = [];
