@@ -2,22 +2,7 @@
 // in one clear line on stderr and exit code 2, never a stack trace.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const BIN = fileURLToPath(new URL("../bin/sealcam.js", import.meta.url));
-
-function sealcam(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function assertCleanError(r: { code: number | null; out: string; err: string }, pattern: RegExp) {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.err})`);
-  assert.match(r.err, pattern);
-  assert.equal(r.err.trim().split("\n").length, 1, `one line on stderr, got: ${r.err}`);
-  assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
-}
+import { sealcam, assertCleanError } from "./helpers/cli.ts";
 
 describe("sealcam CLI", () => {
   it("demo: signs, seals, opens and verifies, and catches both tamperings", () => {

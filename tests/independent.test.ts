@@ -6,31 +6,17 @@
 // Only this test touches sealcam's tooling; the verifier never does.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Decrypter, Encrypter, generateIdentity } from "age-encryption";
 import { verifyRecording, strictVerify, type Report, type Problem } from "./independent/verifier.ts";
 import { loadVectors } from "./helpers/vectors.ts";
 import { decode as bech32Decode } from "../host/keys/bech32.ts";
+import { ROOT, sealcam } from "./helpers/cli.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin/sealcam.js");
 const FIXTURE = join(ROOT, "fixtures/testsrc-12s.h264");
 const FIXTURE_FRAMES = 360;
-
-function sealcam(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 600_000 });
-  return { code: r.status, out: r.stdout ?? "", err: r.stderr ?? "" };
-}
-
-// The CLI's record command is being written beside this test; until it exists
-// the recording tests are skipped (and say why) rather than failing.
-const HELP = sealcam("help").out;
-const HAS_RECORD = /^\s+record\s/m.test(HELP) && /^\s+keygen\s/m.test(HELP);
-const SKIP = HAS_RECORD ? false : "bin/sealcam.js has no 'record'/'keygen' command yet; cannot make a recording to verify";
 
 const show = (problems: Problem[]) => JSON.stringify(problems, null, 1);
 const named = (r: Report, p: (x: Problem) => boolean) => r.problems.some(p);
@@ -65,7 +51,7 @@ describe("CCTV Ed25519 vectors: the verifier's strict rules (DESIGN.md)", () => 
   });
 });
 
-describe("independent verifier on a sealcam recording", { skip: SKIP }, () => {
+describe("independent verifier on a sealcam recording", () => {
   let work: string;
   let rec: string; // the intact recording; tampering happens on copies
   let identity: string;

@@ -5,7 +5,6 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,20 +20,7 @@ import {
 } from "../host/keys/index.ts";
 import type { Crypto } from "../host/engine/crypto.ts";
 import { loadCrypto, REQUIRE_ALL, hex } from "./helpers/module.ts";
-
-const BIN = fileURLToPath(new URL("../bin/sealcam.js", import.meta.url));
-
-function sealcam(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function assertCleanError(r: { code: number | null; out: string; err: string }, pattern: RegExp) {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.err})`);
-  assert.match(r.err, pattern);
-  assert.equal(r.err.trim().split("\n").length, 1, `one line on stderr, got: ${r.err}`);
-  assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
-}
+import { sealcam, assertCleanError } from "./helpers/cli.ts";
 
 /** `fn` must throw a one-line SealcamError with EXIT.USAGE matching `pattern`. */
 function assertUsageError(fn: () => unknown, pattern: RegExp) {

@@ -13,16 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { REQUIRE_ALL } from "./helpers/module.ts";
+import { BIN, sealcamWith, assertCleanError, type RunOptions } from "./helpers/cli.ts";
 
-const BIN = fileURLToPath(new URL("../bin/sealcam.js", import.meta.url));
 const FIXTURE = fileURLToPath(new URL("../fixtures/testsrc-12s.h264", import.meta.url));
 const TOOLS = ["age", "age-keygen", "ffprobe", "ffmpeg"];
 
-function sealcam(args: string[], options: { input?: Buffer; env?: Record<string, string> } = {}) {
-  const r = spawnSync(process.execPath, [BIN, "record", ...args], {
-    encoding: "utf8", timeout: 180_000, input: options.input, maxBuffer: 64 << 20, env: { ...process.env, ...options.env },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+function sealcam(args: string[], options: RunOptions = {}) {
+  return sealcamWith(options, "record", ...args);
 }
 
 const missing = TOOLS.filter((t) => spawnSync(t, [t.startsWith("ff") ? "-version" : "--version"]).error);
@@ -192,13 +189,6 @@ function ffprobeFrames(path: string): number {
   const r = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return Number(r.stdout.trim());
-}
-
-function assertCleanError(r: { code: number | null; out: string; err: string }, pattern: RegExp) {
-  assert.equal(r.code, 2, `exit code (stderr: ${r.err})`);
-  assert.match(r.err, pattern);
-  assert.equal(r.err.trim().split("\n").length, 1, `one line on stderr, got: ${r.err}`);
-  assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
 }
 
 /** Every file under dir (relative paths), sorted. */
