@@ -35,3 +35,5 @@ export const ERR_CONFIG: i32 = 12;
 export const ERR_FRAME_ORDER: i32 = 13;
 /** Camera: a frame's length is 0, above MAX_FRAME_BYTES, or not what was announced. */
 export const ERR_FRAME_SIZE: i32 = 14;
+/** Camera: a frame's capture time is negative or not below 2^53 µs (a manifest integer must be). */
+export const ERR_TIME: i32 = 15;

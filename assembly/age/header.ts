@@ -120,7 +120,10 @@ export function ageHeaderWrite(out: usize, fileKey: usize, recipients: usize, co
       wipe(ephemerals, count << 5);
       return rc;
     }
-    // wrap key = HKDF-SHA-256(ikm = shared, salt = share ‖ recipient, info)
+    // wrap key = HKDF-SHA-256(ikm = shared, salt = share ‖ recipient, info).
+    // The codes of these two calls are always OK, so they are not read:
+    // HKDF fails only for more than 8160 bytes out (here 32), the AEAD only
+    // past 2^32 − 1 blocks (here one).
     hkdf_sha256(KEY, 32, SALT, 64, SHARED, 32, INFO_X25519, 28);
     wipe(SHARED, 32);
     aead_encrypt(BODY, BODY + 16, fileKey, 16, 0, 0, KEY, ZERO_NONCE);
@@ -133,6 +136,7 @@ export function ageHeaderWrite(out: usize, fileKey: usize, recipients: usize, co
   store<u8>(p, 0x2d, 0);
   store<u8>(p, 0x2d, 1);
   store<u8>(p, 0x2d, 2);
+  // Always OK (32 bytes out, far below HKDF's 8160), so the code is not read.
   hkdf_sha256(KEY, 32, 0, 0, fileKey, 16, INFO_HEADER, 6);
   hmac_sha256(BODY, KEY, 32, out, p + 3 - out);
   wipe(KEY, 32);

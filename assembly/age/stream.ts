@@ -72,6 +72,8 @@ function sealChunk(last: bool): i32 {
   store<u16>(NONCE, 0, 1);
   store<u64>(NONCE + 3, bswap<u64>(counter));
   store<u8>(NONCE, last ? 1 : 0, 11);
+  // Its one failure, ERR_COUNTER, needs more than 2^32 − 1 ChaCha20 blocks
+  // (256 GiB); a chunk is at most 1024 blocks, so the code is always OK.
   aead_encrypt(CHUNK, CHUNK + fill, CHUNK, fill, 0, 0, KEY, NONCE);
   counter++;
   const n = fill;

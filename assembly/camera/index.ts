@@ -15,19 +15,29 @@
 //   open, and is cut before a keyframe once it has reached a limit.
 //
 // Failure rules: a storage failure anywhere, or a frame that ends short,
-// aborts the open segment (storage_abort, keys and plaintext wiped, event 4)
-// and leaves "recording, no segment open"; the unfinished frame's number is
-// not consumed, the aborted segment's sequence number is. State, order and
-// size errors change nothing; an entropy failure leaves no segment open
-// (a cut it follows was committed).
+// aborts the open segment (storage_abort; payload key, chunk buffer, frame
+// hash and the signed-but-unwritten record, trailer and manifest wiped;
+// event 4) and leaves "recording, no segment open"; the unfinished frame's
+// number is not consumed, the aborted segment's sequence number is. State,
+// order, time and size errors change nothing; an entropy failure leaves no
+// segment open (a cut it follows was committed).
 //
-// Secrets: the device secret key (SK) for the life of the configuration; per
+// Host misuse: every pointer argument must lie inside the I/O window, or the
+// call traps before changing anything (checkWindow). Every export that calls
+// an import marks the module busy for the whole call; an export called from
+// inside an import (re-entrancy) returns ERR_STATE, so no callback can act on
+// a half-done state. The read-only exports (camera_public_key, recording_id,
+// frames_recorded) change nothing and call no import; they stay callable.
+//
+// Secrets: the device secret key (SK) for the life of the instance (there is
+// no export to forget it: a new configuration replaces it); per
 // segment the file key (wiped once the header and payload key exist), the
 // ephemeral secrets (wiped per stanza by the header writer) and the payload
 // key (wiped by the stream at close or abort). No code here branches on or
 // indexes by secret bytes: secrets only pass through the crypto core.
 
-import { OK, ERR_STATE, ERR_ENTROPY, ERR_STORAGE, ERR_CONFIG, ERR_FRAME_ORDER, ERR_FRAME_SIZE } from "../errors";
+import { OK, ERR_STATE, ERR_ENTROPY, ERR_STORAGE, ERR_CONFIG, ERR_FRAME_ORDER, ERR_FRAME_SIZE, ERR_TIME } from "../errors";
+import { io_ptr, IO_BYTES } from "../abi";
 import { wipe } from "../crypto/ct";
 import { sha512_init, sha512_update, SHA512_CTX_BYTES } from "../crypto/sha512";
 import { x25519 } from "../crypto/x25519";
@@ -35,9 +45,9 @@ import { ed25519_keypair } from "../crypto/ed25519";
 import { entropy, clock_us, storage_open, storage_digest, storage_commit, storage_abort, event } from "./imports";
 import { ageHeaderBytes, ageHeaderWrite, AGE_HEADER_FIXED_BYTES, AGE_STANZA_BYTES } from "../age/header";
 import { streamStart, emit, streamWrite, streamFinish, streamWipe, streamPlainBytes, streamSealedBytes } from "../age/stream";
-import { frameHead, frameRecordSeal, FRAME_HEAD_BYTES, FRAME_TAIL_BYTES } from "../evidence/record";
-import { segmentHeader, trailerType, trailerSeal, SEGMENT_HEADER_BYTES, TRAILER_TAIL_BYTES } from "../evidence/segment";
-import { manifestSeal, MANIFEST_BLOB_BYTES } from "../evidence/manifest";
+import { frameHead, frameRecordSeal, frameRecordWipe, FRAME_HEAD_BYTES, FRAME_TAIL_BYTES } from "../evidence/record";
+import { segmentHeader, trailerType, trailerSeal, trailerWipe, SEGMENT_HEADER_BYTES, TRAILER_TAIL_BYTES } from "../evidence/segment";
+import { manifestSeal, manifestWipe, MANIFEST_BLOB_BYTES } from "../evidence/manifest";
 
 /** Most X25519 recipients a configuration may name. */
 export const MAX_RECIPIENTS: i32 = 8;
@@ -59,6 +69,10 @@ const EV_STOPPED: i32 = 5;
 const CFG_MAGIC: u64 = 0x314746434d414353;
 const MIN_DURATION_US: u64 = 1000000;
 const MIN_SEGMENT_BYTES: u64 = 65536;
+/** Capture times must be below 2^53 µs: FORMAT.md's manifest integers are. */
+const TIME_LIMIT_US: u64 = 0x20000000000000; // 2^53
+/** The last sequence number: a segment is never opened with it, so nextSequence cannot wrap. */
+const LAST_SEQUENCE: u32 = 0xffffffff;
 
 const SK: usize = memory.data(64, 16); // device Ed25519 secret key, seed ‖ pk (secret)
 const PK: usize = memory.data(32, 16); // device public key
@@ -83,6 +97,7 @@ const PROBE: usize = memory.data(32, 16); // output of the low-order check
 const PROBE_SCALAR: usize = memory.data(32, 16);
 
 let configured = false;
+let busy = false; // an export that calls imports is running (docs/ABI.md "Re-entrancy")
 let recording = false;
 let segOpen = false;
 let inFrame = false;
@@ -105,9 +120,31 @@ let frameGot: u64 = 0; // bytes received,
 let frameTime: u64 = 0; // capture time,
 let frameFlags: u32 = 0; // record flags
 
-/** Traps (as an out-of-memory access would) before any state changes. */
-function checkRange(ptr: usize, len: usize): void {
-  if (<u64>ptr + <u64>len > (<u64>memory.size() << 16)) unreachable();
+/**
+ * Traps (as an out-of-memory access would) unless [ptr, ptr + len) lies
+ * inside the I/O window; called first, so nothing has changed. Written so no
+ * sum can wrap: ptr − io and IO_BYTES − len are computed only once known
+ * not to.
+ */
+function checkWindow(ptr: usize, len: usize): void {
+  const io = io_ptr();
+  if (ptr < io || len > <usize>IO_BYTES || ptr - io > <usize>IO_BYTES - len) unreachable();
+}
+
+/**
+ * True when the 32 bytes at `u` are a canonical X25519 u-coordinate: bit 255
+ * clear and u < p = 2^255 − 19 (u ≥ p means byte 31 = 0x7f, bytes 30..1 =
+ * 0xff and byte 0 ≥ 0xed). age puts the recipient's bytes as given into the
+ * wrap-key salt, and the force identity derives its own, canonical, public
+ * key: a non-canonical recipient would make every segment undecryptable.
+ * Recipients are public, so branching on them is fine.
+ */
+function canonicalU(u: usize): bool {
+  const top = load<u8>(u, 31);
+  if ((top & 0x80) != 0) return false;
+  if (top != 0x7f) return true;
+  for (let i: usize = 1; i < 31; i++) if (load<u8>(u + i) != 0xff) return true;
+  return load<u8>(u) < 0xed;
 }
 
 /**
@@ -116,17 +153,19 @@ function checkRange(ptr: usize, len: usize): void {
  * segment duration limit ≥ 1 s in µs, segment size limit ≥ 64 KiB, recipient
  * count 1..MAX_RECIPIENTS, reserved zero, then the 32-byte X25519 recipients;
  * `len` must be exactly 64 + 32 × count, at most CONFIG_BYTES_MAX). Derives
- * the device key pair inside the module.
+ * the device key pair inside the module. The block must lie inside the I/O
+ * window, or the call traps before anything changes (nothing is wiped).
  *
  * The seed bytes in the block (offset 8, up to 32 bytes) are wiped on every
- * return, success or not. Returns OK; ERR_STATE while recording (the
- * configuration is unchanged); ERR_CONFIG for a malformed block or a
- * low-order recipient (the configuration is unchanged). Reconfiguring
- * between recordings is allowed.
+ * return, success or not. Returns OK; ERR_STATE while recording or when
+ * called from inside an import (the configuration is unchanged); ERR_CONFIG
+ * for a malformed block, a non-canonical recipient (bit 255 set or u ≥
+ * 2^255 − 19) or a low-order recipient (the configuration is unchanged).
+ * Reconfiguring between recordings is allowed.
  */
 export function camera_init(cfg: usize, len: usize): i32 {
-  checkRange(cfg, len);
-  const rc = recording ? ERR_STATE : configure(cfg, len);
+  checkWindow(cfg, len);
+  const rc = recording || busy ? ERR_STATE : configure(cfg, len);
   if (len > 8) wipe(cfg + 8, len - 8 < 32 ? len - 8 : 32);
   return rc;
 }
@@ -140,10 +179,12 @@ function configure(cfg: usize, len: usize): i32 {
   if (duration < MIN_DURATION_US || size < MIN_SEGMENT_BYTES) return ERR_CONFIG;
   if (count < 1 || count > <usize>MAX_RECIPIENTS || len != 64 + (count << 5)) return ERR_CONFIG;
   // age refuses an all-zero shared secret; find such recipients now rather
-  // than at every segment opening.
+  // than at every segment opening. A non-canonical encoding would pass the
+  // probe (x25519 reduces it) but not decrypt (canonicalU).
   for (let i: usize = 0; i < count; i++) {
-    const rc = x25519(PROBE, PROBE_SCALAR, cfg + 64 + (i << 5));
-    if (rc != OK) return ERR_CONFIG;
+    const r = cfg + 64 + (i << 5);
+    if (!canonicalU(r)) return ERR_CONFIG;
+    if (x25519(PROBE, PROBE_SCALAR, r) != OK) return ERR_CONFIG;
   }
   ed25519_keypair(PK, SK, cfg + 8);
   memory.copy(RECIPIENTS, cfg + 64, count << 5);
@@ -154,18 +195,30 @@ function configure(cfg: usize, len: usize): i32 {
   return OK;
 }
 
-/** Writes the 32-byte device public key to `out` (zeros before camera_init). */
+/**
+ * Writes the 32-byte device public key to `out` (zeros before camera_init);
+ * `out` must lie inside the I/O window, or the call traps.
+ */
 export function camera_public_key(out: usize): void {
+  checkWindow(out, 32);
   memory.copy(out, PK, 32);
 }
 
 /**
  * Starts a recording: draws a new 16-byte recording id (entropy), numbers
  * frames from 0, segments from 0, and resets the record and manifest chains.
- * Returns OK; ERR_STATE if not configured or already recording; ERR_ENTROPY
- * (not recording, the last id kept). Event 1.
+ * Returns OK; ERR_STATE if not configured, already recording or called from
+ * inside an import; ERR_ENTROPY (not recording, the last id kept). Event 1.
  */
 export function recording_start(): i32 {
+  if (busy) return ERR_STATE;
+  busy = true;
+  const rc = startRecording();
+  busy = false;
+  return rc;
+}
+
+function startRecording(): i32 {
   if (!configured || recording) return ERR_STATE;
   if (entropy(NEW_ID, 16) != 0) return ERR_ENTROPY;
   memory.copy(RECORDING, NEW_ID, 16);
@@ -180,27 +233,44 @@ export function recording_start(): i32 {
   return OK;
 }
 
-/** Writes the current (or last) 16-byte recording id to `out` (zeros before the first). */
+/**
+ * Writes the current (or last) 16-byte recording id to `out` (zeros before
+ * the first); `out` must lie inside the I/O window, or the call traps.
+ */
 export function recording_id(out: usize): void {
+  checkWindow(out, 16);
   memory.copy(out, RECORDING, 16);
 }
 
 /**
- * Announces a frame: capture time `time_us` (µs, i64), `length` bytes
- * (1..MAX_FRAME_BYTES), `flags` (bit 0: keyframe; other bits are ignored).
- * Before a keyframe, closes the open segment if it has lasted the duration
- * limit (this time − its first frame's) or holds the size limit in
- * plaintext; opens a segment when none is open; then writes the entry head.
+ * Announces a frame: capture time `time_us` (µs, i64, 0 ≤ time < 2^53),
+ * `length` bytes (1..MAX_FRAME_BYTES), `flags` (bit 0: keyframe; other bits
+ * are ignored). Before a keyframe, closes the open segment if it has lasted
+ * the duration limit (this time − its first frame's) or holds the size
+ * limit in plaintext; opens a segment when none is open; then writes the
+ * entry head.
  *
- * Returns OK; ERR_STATE (not recording, or a frame in progress);
- * ERR_FRAME_SIZE or ERR_FRAME_ORDER (time earlier than the last accepted
- * frame's), nothing written; ERR_ENTROPY (no segment opened; a segment cut
- * just before was committed); ERR_STORAGE (the segment was aborted). On any
+ * Returns OK; ERR_STATE (not recording, a frame in progress, called from
+ * inside an import, or the sequence numbers are used up: no segment can
+ * open after 0xFFFFFFFE); ERR_FRAME_SIZE, ERR_TIME (time negative or
+ * ≥ 2^53) or ERR_FRAME_ORDER (time earlier than the last accepted frame's),
+ * nothing written; ERR_ENTROPY (no segment opened; a segment cut just
+ * before was committed); ERR_STORAGE (the segment was aborted). On any
  * error no frame is in progress.
  */
 export function frame_begin(time_us: u64, length: u32, flags: u32): i32 {
+  if (busy) return ERR_STATE;
+  busy = true;
+  const rc = beginFrame(time_us, length, flags);
+  busy = false;
+  return rc;
+}
+
+function beginFrame(time_us: u64, length: u32, flags: u32): i32 {
   if (!recording || inFrame) return ERR_STATE;
   if (length == 0 || length > <u32>MAX_FRAME_BYTES) return ERR_FRAME_SIZE;
+  // Unsigned: a negative i64 is ≥ 2^63, so one comparison refuses both.
+  if (time_us >= TIME_LIMIT_US) return ERR_TIME;
   if (nextFrame > 0 && time_us < lastTime) return ERR_FRAME_ORDER;
   const key = flags & 1;
   if (segOpen && key != 0 && (time_us - segFirstTime >= durationLimit || streamPlainBytes() >= sizeLimit)) {
@@ -222,14 +292,24 @@ export function frame_begin(time_us: u64, length: u32, flags: u32): i32 {
 }
 
 /**
- * Feeds the next `len` bytes of the frame in progress from `ptr` (anywhere
- * in memory, normally the I/O window; any split of the frame gives the same
- * output). Returns OK; ERR_STATE (no frame in progress); ERR_FRAME_SIZE if
- * more bytes than announced remain (nothing consumed, the frame stays in
- * progress); ERR_STORAGE (the segment was aborted, the frame dropped).
+ * Feeds the next `len` bytes of the frame in progress from `ptr` (any split
+ * of the frame gives the same output). [ptr, ptr + len) must lie inside the
+ * I/O window, or the call traps before anything changes. Returns OK;
+ * ERR_STATE (no frame in progress, or called from inside an import);
+ * ERR_FRAME_SIZE if more bytes than announced remain (nothing consumed, the
+ * frame stays in progress); ERR_STORAGE (the segment was aborted, the frame
+ * dropped).
  */
 export function frame_data(ptr: usize, len: usize): i32 {
-  checkRange(ptr, len);
+  checkWindow(ptr, len);
+  if (busy) return ERR_STATE;
+  busy = true;
+  const rc = feedFrame(ptr, len);
+  busy = false;
+  return rc;
+}
+
+function feedFrame(ptr: usize, len: usize): i32 {
   if (!inFrame) return ERR_STATE;
   if (<u64>len > frameLen - frameGot) return ERR_FRAME_SIZE;
   sha512_update(FRAME_CTX, ptr, len);
@@ -241,12 +321,21 @@ export function frame_data(ptr: usize, len: usize): i32 {
 /**
  * Completes the frame in progress: builds its record (SHA-512 of the bytes,
  * previous record hash), signs it and appends record ‖ signature; the frame
- * takes the next frame number. Returns OK; ERR_STATE (no frame in progress);
- * ERR_FRAME_SIZE if fewer bytes came than announced (the frame is dropped
- * and, since its entry is already partly sealed, the segment is aborted);
- * ERR_STORAGE (the segment was aborted, the frame dropped).
+ * takes the next frame number. Returns OK; ERR_STATE (no frame in progress,
+ * or called from inside an import); ERR_FRAME_SIZE if fewer bytes came than
+ * announced (the frame is dropped and, since its entry is already partly
+ * sealed, the segment is aborted); ERR_STORAGE (the segment was aborted, the
+ * frame dropped without a number, its signed record wiped).
  */
 export function frame_end(): i32 {
+  if (busy) return ERR_STATE;
+  busy = true;
+  const rc = endFrame();
+  busy = false;
+  return rc;
+}
+
+function endFrame(): i32 {
   if (!inFrame) return ERR_STATE;
   if (frameGot != frameLen) return abortSegment(ERR_FRAME_SIZE);
   inFrame = false;
@@ -265,21 +354,34 @@ export function frame_end(): i32 {
 /**
  * Closes the open segment now, not final (trailer, last chunk, digest,
  * manifest, commit). Returns OK (also when none is open); ERR_STATE while a
- * frame is in progress; ERR_STORAGE (the segment was aborted).
+ * frame is in progress or when called from inside an import; ERR_STORAGE
+ * (the segment was aborted). Not to be called just before recording_stop:
+ * the final flag goes only on a segment open at stop.
  */
 export function segment_close(): i32 {
-  if (inFrame) return ERR_STATE;
-  if (!segOpen) return OK;
-  return closeSegment(false);
+  if (busy) return ERR_STATE;
+  busy = true;
+  const rc = inFrame ? ERR_STATE : segOpen ? closeSegment(false) : OK;
+  busy = false;
+  return rc;
 }
 
 /**
- * Ends the recording: closes the open segment as final (if one is open).
- * Returns OK; ERR_STATE if not recording or a frame is in progress;
- * ERR_STORAGE (that segment was aborted; the recording has ended anyway).
- * Event 5.
+ * Ends the recording: closes the open segment as final (if one is open; with
+ * none open, no segment of the recording is marked final). Returns OK;
+ * ERR_STATE if not recording, a frame is in progress, or called from inside
+ * an import; ERR_STORAGE (that segment was aborted; the recording has ended
+ * anyway). Event 5.
  */
 export function recording_stop(): i32 {
+  if (busy) return ERR_STATE;
+  busy = true;
+  const rc = stopRecording();
+  busy = false;
+  return rc;
+}
+
+function stopRecording(): i32 {
   if (!recording || inFrame) return ERR_STATE;
   const rc = segOpen ? closeSegment(true) : OK;
   recording = false;
@@ -295,9 +397,11 @@ export function frames_recorded(): u64 {
 /**
  * Opens a segment: draws the file key, one ephemeral secret per recipient
  * and the payload nonce (in that order), writes the age header and the
- * segment header. ERR_ENTROPY leaves nothing open or consumed.
+ * segment header, then reports event 2. ERR_ENTROPY, and ERR_STATE once
+ * the sequence numbers are used up, leave nothing open or consumed.
  */
 function openSegment(): i32 {
+  if (nextSequence == LAST_SEQUENCE) return ERR_STATE;
   const n = recipientCount;
   let ok = entropy(FILE_KEY, 16) == 0;
   for (let i: usize = 0; ok && i < n; i++) ok = entropy(EPHEMERALS + (i << 5), 32) == 0;
@@ -321,15 +425,21 @@ function openSegment(): i32 {
   segFirst = nextFrame;
   segCount = 0;
   if (storage_open(RECORDING, seq) != 0) return abortSegment(ERR_STORAGE);
-  event(EV_OPENED, <u64>seq, nextFrame);
   if (emit(AGE_HEADER, headerLen + 16) != OK) return abortSegment(ERR_STORAGE);
   const header = segmentHeader(PK, RECORDING, seq, nextFrame, clock_us(), CHAIN, HEADER_HASH);
   if (streamWrite(header, SEGMENT_HEADER_BYTES) != OK) return abortSegment(ERR_STORAGE);
+  event(EV_OPENED, <u64>seq, nextFrame);
   return OK;
 }
 
-/** Closes the open segment (it holds at least one frame) and commits it. */
+/**
+ * Closes the open segment and commits it. A segment with no frame is never
+ * signed: it is aborted with ERR_STATE instead (unreachable: a segment opens
+ * in frame_begin, and that frame either ends, or aborts the segment, before
+ * any export can close it).
+ */
 function closeSegment(isFinal: bool): i32 {
+  if (segCount == 0) return abortSegment(ERR_STATE);
   const tail = trailerSeal(
     PK, RECORDING, seq, isFinal, segFirst, segCount, segFirstTime, lastTime, clock_us(), HEADER_HASH, CHAIN, SK,
   );
@@ -349,14 +459,19 @@ function closeSegment(isFinal: bool): i32 {
 }
 
 /**
- * Aborts the open segment after a failure: storage_abort, payload key and
- * plaintext wiped, no frame in progress, event 4 (sequence, code). Returns
- * `code`.
+ * Aborts the open segment after a failure: storage_abort; wiped: the payload
+ * key, chunk nonce and chunk buffer (streamWipe), the frame hash context,
+ * and the record, trailer and manifest scratch (whatever was signed but not
+ * written or committed); no frame in progress; event 4 (sequence, code).
+ * Returns `code`.
  */
 function abortSegment(code: i32): i32 {
   storage_abort();
   streamWipe();
   wipe(FRAME_CTX, SHA512_CTX_BYTES);
+  frameRecordWipe();
+  trailerWipe();
+  manifestWipe();
   segOpen = false;
   inFrame = false;
   event(EV_ABORTED, <u64>seq, <u64>code);

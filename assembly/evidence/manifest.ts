@@ -7,6 +7,7 @@
 // The signed message is "sealcam/v1/segment-manifest" followed by the fixed
 // fields; the manifest hash, SHA-256 of the signed message, chains segments.
 
+import { wipe } from "../crypto/ct";
 import { sha256 } from "../crypto/sha256";
 import { ed25519_sign } from "../crypto/ed25519";
 
@@ -28,7 +29,8 @@ const BLOB: usize = memory.data(<i32>MANIFEST_BLOB_BYTES, 16);
  * Builds and signs a segment's manifest; returns the address of the
  * MANIFEST_BLOB_BYTES blob and writes the manifest hash to `hashOut` (32).
  * `pk` (32), `recording` (16), `ageDigest` (32: SHA-256 of the .age file)
- * and `previous` (32: the previous manifest hash, zeros for sequence 0) are
+ * and `previous` (32: the previous manifest hash, zeros until the recording's
+ * first committed segment) are
  * read; `sk` is the 64-byte Ed25519 secret key.
  */
 export function manifestSeal(
@@ -50,4 +52,13 @@ export function manifestSeal(
   ed25519_sign(BLOB + MSG_BYTES, BLOB, MSG_BYTES, sk);
   sha256(hashOut, BLOB, MSG_BYTES);
   return BLOB;
+}
+
+/**
+ * Wipes the manifest blob (the last manifest built and its signature), for a
+ * segment whose commit failed: no signed manifest of a segment that was
+ * never committed stays in memory.
+ */
+export function manifestWipe(): void {
+  wipe(BLOB, MANIFEST_BLOB_BYTES);
 }

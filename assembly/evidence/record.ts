@@ -8,6 +8,7 @@
 // (199 bytes) and the entry's tail (record ‖ signature, 240 bytes) are each
 // one contiguous run.
 
+import { wipe } from "../crypto/ct";
 import { sha256 } from "../crypto/sha256";
 import { sha512_final } from "../crypto/sha512";
 import { ed25519_sign } from "../crypto/ed25519";
@@ -68,4 +69,13 @@ export function frameRecordSeal(
   ed25519_sign(REC + FRAME_RECORD_BYTES, MSG, MSG_BYTES, sk);
   sha256(hashOut, MSG, MSG_BYTES);
   return REC;
+}
+
+/**
+ * Wipes the record scratch (the last record built and its signature), for a
+ * frame whose record was signed but never appended: a segment abort calls it
+ * so no signed record of a frame that took no number stays in memory.
+ */
+export function frameRecordWipe(): void {
+  wipe(MSG, <usize>(MSG_BYTES + 64));
 }

@@ -12,6 +12,7 @@
 // (186 bytes) and trailer ‖ signature (224 bytes) are each contiguous; the
 // type byte is written separately.
 
+import { wipe } from "../crypto/ct";
 import { sha256 } from "../crypto/sha256";
 import { ed25519_sign } from "../crypto/ed25519";
 
@@ -90,4 +91,13 @@ export function trailerSeal(
   memory.copy(TRAILER + 128, lastRecord, 32);
   ed25519_sign(TRAILER + TRAILER_BYTES, MSG, MSG_BYTES, sk);
   return TRAILER;
+}
+
+/**
+ * Wipes the trailer scratch (the last trailer built and its signature), for a
+ * segment aborted after its trailer was signed: no signed trailer of a
+ * segment that was never committed stays in memory.
+ */
+export function trailerWipe(): void {
+  wipe(MSG, <usize>(MSG_BYTES + 64));
 }

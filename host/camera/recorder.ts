@@ -202,7 +202,7 @@ export class Recorder {
       const exit = cause instanceof SealcamError ? cause.exitCode : EXIT.SETUP;
       throw new SealcamError(`${op}: ${why}`, exit, code);
     }
-    const usage = [MODULE_ERRORS.ERR_FRAME_ORDER?.code, MODULE_ERRORS.ERR_FRAME_SIZE?.code, MODULE_ERRORS.ERR_CONFIG?.code];
+    const usage = [MODULE_ERRORS.ERR_FRAME_ORDER?.code, MODULE_ERRORS.ERR_FRAME_SIZE?.code, MODULE_ERRORS.ERR_TIME?.code, MODULE_ERRORS.ERR_CONFIG?.code];
     throw new SealcamError(`${op}: ${moduleMessage(code)}`, usage.includes(code) ? EXIT.USAGE : EXIT.INTERNAL, code);
   }
 

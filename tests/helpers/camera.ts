@@ -82,6 +82,12 @@ export class CameraHarness {
     entropy: 0, storage_open: 0, storage_append: 0, storage_digest: 0, storage_commit: 0,
   };
   readonly events: Event[] = [];
+  /**
+   * Called at the start of every import call, before the import does its
+   * work: `name` is the import, `args` its arguments. Tests use it to call
+   * back into the module from inside an import (re-entrancy).
+   */
+  onImport?: (name: string, args: unknown[]) => void;
   /** Every successful entropy draw, in order (to find secrets in memory afterwards). */
   readonly draws: Buffer[] = [];
   readonly committed: StoredSegment[] = [];
@@ -111,15 +117,19 @@ export class CameraHarness {
   static async create(build: Build, seed: string | Uint8Array = "sealcam test seed"): Promise<CameraHarness> {
     let h: CameraHarness | undefined;
     const self = (): CameraHarness => h!;
+    const hook = (name: string, args: unknown[]): CameraHarness => {
+      self().onImport?.(name, args);
+      return self();
+    };
     const env = {
-      entropy: (ptr: number, len: number) => self().onEntropy(ptr >>> 0, len >>> 0),
-      clock_us: () => self().clock,
-      storage_open: (rec: number, seq: number) => self().onOpen(rec >>> 0, seq >>> 0),
-      storage_append: (ptr: number, len: number) => self().onAppend(ptr >>> 0, len >>> 0),
-      storage_digest: (out: number) => self().onDigest(out >>> 0),
-      storage_commit: (ptr: number, len: number) => self().onCommit(ptr >>> 0, len >>> 0),
-      storage_abort: () => self().onAbort(),
-      event: (kind: number, a: bigint, b: bigint) => void self().events.push([kind, a, b]),
+      entropy: (ptr: number, len: number) => hook("entropy", [ptr, len]).onEntropy(ptr >>> 0, len >>> 0),
+      clock_us: () => hook("clock_us", []).clock,
+      storage_open: (rec: number, seq: number) => hook("storage_open", [rec, seq]).onOpen(rec >>> 0, seq >>> 0),
+      storage_append: (ptr: number, len: number) => hook("storage_append", [ptr, len]).onAppend(ptr >>> 0, len >>> 0),
+      storage_digest: (out: number) => hook("storage_digest", [out]).onDigest(out >>> 0),
+      storage_commit: (ptr: number, len: number) => hook("storage_commit", [ptr, len]).onCommit(ptr >>> 0, len >>> 0),
+      storage_abort: () => hook("storage_abort", []).onAbort(),
+      event: (kind: number, a: bigint, b: bigint) => void hook("event", [kind, a, b]).events.push([kind, a, b]),
     };
     const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath(build)), { env });
     return new CameraHarness(build, instance, seed, { bind: (x) => (h = x) });
@@ -202,6 +212,11 @@ export class CameraHarness {
   /** True while the fake storage holds an uncommitted segment. */
   get segmentOpen(): boolean {
     return this.open !== undefined;
+  }
+
+  /** Bytes appended so far to the open (uncommitted) segment, 0 when none is open. */
+  get openBytes(): number {
+    return this.open?.len ?? 0;
   }
 
   /** Writes `block` into the I/O window and calls camera_init; returns the code. */
