@@ -2,7 +2,8 @@
 // streams through the recorder (copy into the module, SHA-512 frame hash,
 // Ed25519 record signature, age STREAM encryption, manifest signing), into a
 // memory sink that hashes and counts what it is given (the host's SHA-256 of
-// each .age file included). Figures are frames per second and MB/s of frame
+// each .age file included, on a second thread as a camera's hash engine
+// would compute it). Figures are frames per second and MB/s of frame
 // bytes, medians over interleaved rounds.
 import { Recorder } from "../camera/index.ts";
 import { MemorySink } from "../store/index.ts";
@@ -60,6 +61,7 @@ export async function measurePipeline(profile: StreamProfile, options: { seconds
   };
   run(); // warm-up: lets V8 tier the module up
   const seconds = median(Array.from({ length: options.rounds }, run));
+  sink.close();
   const framesPerSecond = stream.length / seconds;
   return { profile, framesPerSecond, megabytesPerSecond: bytes / seconds / 1e6, realTime: framesPerSecond / profile.fps };
 }

@@ -2,10 +2,10 @@
 // hashes and counts what the module appends, checks and decodes each manifest
 // like the directory store, and keeps the bytes only when asked to. For the
 // benchmark (store cost = memory) and for long-running tests.
-import { createHash, type Hash } from "node:crypto";
 import { SealcamError, EXIT } from "../errors.ts";
 import { manifestFromBlob, manifestHash } from "../evidence/manifest.ts";
 import { segmentName, type CommittedSegment, type SegmentSink } from "./segments.ts";
+import { segmentHasher, type RunningSha256 } from "./hasher.ts";
 
 export interface MemorySegment extends CommittedSegment {
   /** The `.age` file's bytes, when the sink keeps them. */
@@ -17,7 +17,9 @@ export class MemorySink implements SegmentSink {
   readonly committed: MemorySegment[] = [];
   /** Segments aborted so far. */
   aborts = 0;
-  private current: { name: string; hash: Hash; bytes: number; chunks: Uint8Array[] | undefined } | undefined;
+  private current: { name: string; hash: RunningSha256; bytes: number; chunks: Uint8Array[] | undefined } | undefined;
+  /** SHA-256 of the open segment's bytes, on a second thread (hasher.ts); made at the first open. */
+  private hasher: RunningSha256 | undefined;
 
   constructor(private readonly keep = false) {}
 
@@ -27,7 +29,13 @@ export class MemorySink implements SegmentSink {
 
   open(recording: Uint8Array, sequence: number): void {
     if (this.current) throw new SealcamError(`storage: segment ${this.current.name} is still open`, EXIT.INTERNAL);
-    this.current = { name: segmentName(recording, sequence), hash: createHash("sha256"), bytes: 0, chunks: this.keep ? [] : undefined };
+    if (this.hasher?.failed) {
+      this.hasher.close();
+      this.hasher = undefined;
+    }
+    this.hasher ??= segmentHasher();
+    this.hasher.reset();
+    this.current = { name: segmentName(recording, sequence), hash: this.hasher, bytes: 0, chunks: this.keep ? [] : undefined };
   }
 
   append(bytes: Uint8Array): void {
@@ -38,7 +46,7 @@ export class MemorySink implements SegmentSink {
   }
 
   digest(): Uint8Array {
-    return new Uint8Array(this.need().hash.copy().digest());
+    return this.need().hash.digest();
   }
 
   commit(blob: Uint8Array): MemorySegment {
@@ -59,6 +67,13 @@ export class MemorySink implements SegmentSink {
   abort(): void {
     if (this.current) this.aborts++;
     this.current = undefined;
+  }
+
+  /** Releases the sink's hash thread; an open segment is aborted first. The next open starts a new one. */
+  close(): void {
+    this.abort();
+    this.hasher?.close();
+    this.hasher = undefined;
   }
 
   private need(): NonNullable<MemorySink["current"]> {

@@ -22,10 +22,10 @@
 import {
   closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync, accessSync, constants,
 } from "node:fs";
-import { createHash, type Hash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { SealcamError, EXIT } from "../errors.ts";
 import { manifestFromBlob, manifestHash, manifestJson, type Manifest } from "../evidence/manifest.ts";
+import { segmentHasher, type RunningSha256 } from "./hasher.ts";
 
 /** The durable steps of the store, in order; a fault hook can cut power before any of them. */
 export type StoreStep =
@@ -97,7 +97,7 @@ interface OpenSegment {
   recording: string;
   sequence: number;
   fd: number | undefined;
-  hash: Hash;
+  hash: RunningSha256;
   bytes: number;
   /** Files of this segment that exist now and go if it is aborted. */
   files: Set<string>;
@@ -110,6 +110,8 @@ export class SegmentStore implements SegmentSink {
   private readonly log: (line: string) => void;
   private readonly fault: (step: StoreStep) => void;
   private current: OpenSegment | undefined;
+  /** SHA-256 of the open segment's bytes, on a second thread (hasher.ts); made at the first open. */
+  private hasher: RunningSha256 | undefined;
 
   private constructor(dir: string, options: StoreOptions) {
     this.dir = dir;
@@ -161,6 +163,7 @@ export class SegmentStore implements SegmentSink {
     for (const suffix of [".age", ".manifest.json"]) {
       if (existsSync(this.path(name + suffix))) throw new SealcamError(`segment ${name} already exists in ${this.dir}`, EXIT.USAGE);
     }
+    const hash = this.freshHash();
     const partial = this.path(`${name}.age.partial`);
     let fd: number;
     try {
@@ -171,7 +174,7 @@ export class SegmentStore implements SegmentSink {
     }
     this.current = {
       name, recording: Buffer.from(recording).toString("hex"), sequence, fd,
-      hash: createHash("sha256"), bytes: 0, files: new Set([partial]),
+      hash, bytes: 0, files: new Set([partial]),
     };
   }
 
@@ -191,7 +194,7 @@ export class SegmentStore implements SegmentSink {
 
   /** SHA-256 of every byte appended to the open segment so far. */
   digest(): Uint8Array {
-    return new Uint8Array(this.need("digest").hash.copy().digest());
+    return this.need("digest").hash.digest();
   }
 
   /** Bytes appended to the open segment so far. */
@@ -274,6 +277,27 @@ export class SegmentStore implements SegmentSink {
     } catch {
       // The deletions are what matters; a later boot-time tidy finishes them.
     }
+  }
+
+  /**
+   * Releases the store's hash thread; an open segment is aborted first. The
+   * store can still be used: the next open starts a new hash thread.
+   */
+  close(): void {
+    this.abort();
+    this.hasher?.close();
+    this.hasher = undefined;
+  }
+
+  /** The hasher, reset for a new segment; a new one if the last one failed. */
+  private freshHash(): RunningSha256 {
+    if (this.hasher?.failed) {
+      this.hasher.close();
+      this.hasher = undefined;
+    }
+    this.hasher ??= segmentHasher();
+    this.hasher.reset();
+    return this.hasher;
   }
 
   private need(op: string): OpenSegment {
