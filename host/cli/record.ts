@@ -154,6 +154,7 @@ export async function recordCommand(args: string[]): Promise<number> {
   const outExisted = existsSync(out);
   let keyCreated: string | undefined;
   let recorder: Recorder | undefined;
+  let store: SegmentStore | undefined;
   let committed = 0;
   let fingerprint = "";
   try {
@@ -162,7 +163,7 @@ export async function recordCommand(args: string[]): Promise<number> {
     if (first === "interrupted") return EXIT.OK;
     if (first.done) throw usage(`no frames in ${source.label}`);
 
-    const store = SegmentStore.open(out, { log: (line) => console.log(line) });
+    store = SegmentStore.open(out, { log: (line) => console.log(line) });
     recorder = await Recorder.create({
       store,
       entropy: testSeed === undefined ? undefined : seededEntropy(testSeed),
@@ -235,6 +236,7 @@ export async function recordCommand(args: string[]): Promise<number> {
     }
     throw e;
   } finally {
+    store?.close();
     process.off("SIGINT", onSigint);
     // Let go of the source without waiting on a read that may never finish.
     pending?.catch(() => {});
