@@ -7,6 +7,10 @@
 // which seals them in place and hands them to storage. frame_end signs the
 // frame's record, which chains to the previous record across segments.
 //
+// This file holds the exported ABI functions, the configuration and the
+// recording and frame state; segment.ts opens, closes and aborts segments
+// (split to keep files short), and state.ts holds the static areas both use.
+//
 // State machine (all in statics; nothing allocates):
 //
 //   unconfigured --camera_init--> idle --recording_start--> recording
@@ -30,27 +34,28 @@
 // frames_recorded) change nothing and call no import; they stay callable.
 //
 // Secrets: the device secret key (SK) for the life of the instance (there is
-// no export to forget it: a new configuration replaces it); per
-// segment the file key (wiped once the header and payload key exist), the
-// ephemeral secrets (wiped per stanza by the header writer) and the payload
-// key (wiped by the stream at close or abort). No code here branches on or
-// indexes by secret bytes: secrets only pass through the crypto core.
+// no export to forget it: a new configuration replaces it); per segment the
+// file key, the ephemeral secrets and the payload key (segment.ts says when
+// each is wiped). No code here or in segment.ts branches on or indexes by
+// secret bytes: secrets only pass through the crypto core.
 
 import { OK, ERR_STATE, ERR_ENTROPY, ERR_STORAGE, ERR_CONFIG, ERR_FRAME_ORDER, ERR_FRAME_SIZE, ERR_TIME } from "../errors";
 import { io_ptr, IO_BYTES } from "../abi";
 import { wipe } from "../crypto/ct";
-import { sha512_init, sha512_update, SHA512_CTX_BYTES } from "../crypto/sha512";
+import { sha512_init, sha512_update } from "../crypto/sha512";
 import { x25519 } from "../crypto/x25519";
 import { ed25519_keypair } from "../crypto/ed25519";
-import { entropy, clock_us, storage_open, storage_digest, storage_commit, storage_abort, event } from "./imports";
-import { ageHeaderBytes, ageHeaderWrite, AGE_HEADER_FIXED_BYTES, AGE_STANZA_BYTES } from "../age/header";
-import { streamStart, emit, streamWrite, streamFinish, streamWipe, streamPlainBytes, streamSealedBytes } from "../age/stream";
-import { frameHead, frameRecordSeal, frameRecordWipe, FRAME_HEAD_BYTES, FRAME_TAIL_BYTES } from "../evidence/record";
-import { segmentHeader, trailerType, trailerSeal, trailerWipe, SEGMENT_HEADER_BYTES, TRAILER_TAIL_BYTES } from "../evidence/segment";
-import { manifestSeal, manifestWipe, MANIFEST_BLOB_BYTES } from "../evidence/manifest";
+import { entropy, event } from "./imports";
+import { streamWrite, streamPlainBytes } from "../age/stream";
+import { frameHead, frameRecordSeal, FRAME_HEAD_BYTES, FRAME_TAIL_BYTES } from "../evidence/record";
+import { MANIFEST_BLOB_BYTES } from "../evidence/manifest";
+import { RECIPIENT_SLOTS, SK, PK, RECIPIENTS, RECORDING, CHAIN, FRAME_CTX } from "./state";
+import {
+  segmentsReset, segmentOpen, segmentSequence, segmentFirstTime, segmentAddFrame, openSegment, closeSegment, abortSegment,
+} from "./segment";
 
-/** Most X25519 recipients a configuration may name. */
-export const MAX_RECIPIENTS: i32 = 8;
+/** Most X25519 recipients a configuration may name (the static areas' slots, state.ts). */
+export const MAX_RECIPIENTS: i32 = RECIPIENT_SLOTS;
 /** Largest configuration block: 64 bytes + 32 per recipient. */
 export const CONFIG_BYTES_MAX: i32 = 64 + 32 * MAX_RECIPIENTS;
 /** Largest frame (one access unit) in bytes: 64 MiB. */
@@ -60,9 +65,6 @@ export const MANIFEST_BYTES: i32 = <i32>MANIFEST_BLOB_BYTES;
 
 // Event kinds (docs/ABI.md "Events").
 const EV_STARTED: i32 = 1;
-const EV_OPENED: i32 = 2;
-const EV_COMMITTED: i32 = 3;
-const EV_ABORTED: i32 = 4;
 const EV_STOPPED: i32 = 5;
 
 /** "SCAMCFG1" as a little-endian u64. */
@@ -71,26 +73,9 @@ const MIN_DURATION_US: u64 = 1000000;
 const MIN_SEGMENT_BYTES: u64 = 65536;
 /** Capture times must be below 2^53 µs: FORMAT.md's manifest integers are. */
 const TIME_LIMIT_US: u64 = 0x20000000000000; // 2^53
-/** The last sequence number: a segment is never opened with it, so nextSequence cannot wrap. */
-const LAST_SEQUENCE: u32 = 0xffffffff;
 
-const SK: usize = memory.data(64, 16); // device Ed25519 secret key, seed ‖ pk (secret)
-const PK: usize = memory.data(32, 16); // device public key
-const RECIPIENTS: usize = memory.data(32 * MAX_RECIPIENTS, 16);
-const RECORDING: usize = memory.data(16, 16); // current (or last) recording id
 const NEW_ID: usize = memory.data(16, 16); // recording id being drawn
-const CHAIN: usize = memory.data(32, 16); // record hash of the last accepted frame
 const NEXT_CHAIN: usize = memory.data(32, 16); // record hash of the frame being appended
-const PREV_MANIFEST: usize = memory.data(32, 16); // manifest hash of the last committed segment
-const NEXT_MANIFEST: usize = memory.data(32, 16); // manifest hash of the segment being committed
-const HEADER_HASH: usize = memory.data(32, 16); // SHA-256 of the open segment's header
-const DIGEST: usize = memory.data(32, 16); // SHA-256 of the .age file, from storage_digest
-const FILE_KEY: usize = memory.data(16, 16); // (secret)
-const EPHEMERALS: usize = memory.data(32 * MAX_RECIPIENTS, 16); // (secret)
-const PAYLOAD_NONCE: usize = memory.data(16, 16);
-// age header ‖ payload nonce, for the most recipients
-const AGE_HEADER: usize = memory.data(<i32>(AGE_HEADER_FIXED_BYTES + AGE_STANZA_BYTES * MAX_RECIPIENTS) + 16, 16);
-const FRAME_CTX: usize = memory.data(SHA512_CTX_BYTES, 16); // SHA-512 of the frame in progress
 const PROBE: usize = memory.data(32, 16); // output of the low-order check
 // Scalar of the low-order check: zero clamps to 2^254, a multiple of 8, so
 // any point of order 1, 2, 4 or 8 (on the curve or its twist) maps to zero.
@@ -99,7 +84,6 @@ const PROBE_SCALAR: usize = memory.data(32, 16);
 let configured = false;
 let busy = false; // an export that calls imports is running (docs/ABI.md "Re-entrancy")
 let recording = false;
-let segOpen = false;
 let inFrame = false;
 
 let durationLimit: u64 = 0; // µs
@@ -108,12 +92,6 @@ let recipientCount: usize = 0;
 
 let nextFrame: u64 = 0; // number the next frame gets
 let lastTime: u64 = 0; // capture time of the last accepted frame (valid when nextFrame > 0)
-let nextSequence: u32 = 0; // number the next segment gets
-
-let seq: u32 = 0; // open segment: sequence number,
-let segFirst: u64 = 0; // first frame number,
-let segCount: u64 = 0; // frames accepted,
-let segFirstTime: u64 = 0; // capture time of its first frame
 
 let frameLen: u64 = 0; // frame in progress: announced length,
 let frameGot: u64 = 0; // bytes received,
@@ -223,10 +201,8 @@ function startRecording(): i32 {
   if (entropy(NEW_ID, 16) != 0) return ERR_ENTROPY;
   memory.copy(RECORDING, NEW_ID, 16);
   memory.fill(CHAIN, 0, 32);
-  memory.fill(PREV_MANIFEST, 0, 32);
   nextFrame = 0;
-  nextSequence = 0;
-  segOpen = false;
+  segmentsReset(); // manifest chain, sequence numbers, no segment open
   inFrame = false;
   recording = true;
   event(EV_STARTED, 0, 0);
@@ -273,12 +249,12 @@ function beginFrame(time_us: u64, length: u32, flags: u32): i32 {
   if (time_us >= TIME_LIMIT_US) return ERR_TIME;
   if (nextFrame > 0 && time_us < lastTime) return ERR_FRAME_ORDER;
   const key = flags & 1;
-  if (segOpen && key != 0 && (time_us - segFirstTime >= durationLimit || streamPlainBytes() >= sizeLimit)) {
-    const rc = closeSegment(false);
+  if (segmentOpen() && key != 0 && (time_us - segmentFirstTime() >= durationLimit || streamPlainBytes() >= sizeLimit)) {
+    const rc = closeSegment(false, lastTime);
     if (rc != OK) return rc;
   }
-  if (!segOpen) {
-    const rc = openSegment();
+  if (!segmentOpen()) {
+    const rc = openSegment(recipientCount, nextFrame);
     if (rc != OK) return rc;
   }
   if (streamWrite(frameHead(<u64>length), FRAME_HEAD_BYTES) != OK) return abortSegment(ERR_STORAGE);
@@ -313,7 +289,7 @@ function feedFrame(ptr: usize, len: usize): i32 {
   if (!inFrame) return ERR_STATE;
   if (<u64>len > frameLen - frameGot) return ERR_FRAME_SIZE;
   sha512_update(FRAME_CTX, ptr, len);
-  if (streamWrite(ptr, len) != OK) return abortSegment(ERR_STORAGE);
+  if (streamWrite(ptr, len) != OK) return abortFrame(ERR_STORAGE);
   frameGot += <u64>len;
   return OK;
 }
@@ -337,15 +313,14 @@ export function frame_end(): i32 {
 
 function endFrame(): i32 {
   if (!inFrame) return ERR_STATE;
-  if (frameGot != frameLen) return abortSegment(ERR_FRAME_SIZE);
+  if (frameGot != frameLen) return abortFrame(ERR_FRAME_SIZE);
   inFrame = false;
   const tail = frameRecordSeal(
-    PK, RECORDING, nextFrame, frameTime, frameFlags, seq, frameLen, FRAME_CTX, CHAIN, SK, NEXT_CHAIN,
+    PK, RECORDING, nextFrame, frameTime, frameFlags, segmentSequence(), frameLen, FRAME_CTX, CHAIN, SK, NEXT_CHAIN,
   );
   if (streamWrite(tail, FRAME_TAIL_BYTES) != OK) return abortSegment(ERR_STORAGE);
   memory.copy(CHAIN, NEXT_CHAIN, 32);
-  if (segCount == 0) segFirstTime = frameTime;
-  segCount++;
+  segmentAddFrame(frameTime);
   lastTime = frameTime;
   nextFrame++;
   return OK;
@@ -361,7 +336,7 @@ function endFrame(): i32 {
 export function segment_close(): i32 {
   if (busy) return ERR_STATE;
   busy = true;
-  const rc = inFrame ? ERR_STATE : segOpen ? closeSegment(false) : OK;
+  const rc = inFrame ? ERR_STATE : segmentOpen() ? closeSegment(false, lastTime) : OK;
   busy = false;
   return rc;
 }
@@ -383,7 +358,7 @@ export function recording_stop(): i32 {
 
 function stopRecording(): i32 {
   if (!recording || inFrame) return ERR_STATE;
-  const rc = segOpen ? closeSegment(true) : OK;
+  const rc = segmentOpen() ? closeSegment(true, lastTime) : OK;
   recording = false;
   event(EV_STOPPED, nextFrame, 0);
   return rc;
@@ -395,85 +370,10 @@ export function frames_recorded(): u64 {
 }
 
 /**
- * Opens a segment: draws the file key, one ephemeral secret per recipient
- * and the payload nonce (in that order), writes the age header and the
- * segment header, then reports event 2. ERR_ENTROPY, and ERR_STATE once
- * the sequence numbers are used up, leave nothing open or consumed.
+ * Drops the frame in progress and aborts its segment (abortSegment: storage
+ * aborted, secrets and scratch wiped, event 4). Returns `code`.
  */
-function openSegment(): i32 {
-  if (nextSequence == LAST_SEQUENCE) return ERR_STATE;
-  const n = recipientCount;
-  let ok = entropy(FILE_KEY, 16) == 0;
-  for (let i: usize = 0; ok && i < n; i++) ok = entropy(EPHEMERALS + (i << 5), 32) == 0;
-  if (ok) ok = entropy(PAYLOAD_NONCE, 16) == 0;
-  if (!ok) {
-    wipe(FILE_KEY, 16);
-    wipe(EPHEMERALS, n << 5);
-    return ERR_ENTROPY;
-  }
-  const rc = ageHeaderWrite(AGE_HEADER, FILE_KEY, RECIPIENTS, n, EPHEMERALS); // wipes EPHEMERALS
-  if (rc != OK) {
-    wipe(FILE_KEY, 16); // unreachable: camera_init rejects low-order recipients
-    return rc;
-  }
-  const headerLen = ageHeaderBytes(n);
-  memory.copy(AGE_HEADER + headerLen, PAYLOAD_NONCE, 16);
-  streamStart(FILE_KEY, PAYLOAD_NONCE);
-  wipe(FILE_KEY, 16);
-  seq = nextSequence++;
-  segOpen = true;
-  segFirst = nextFrame;
-  segCount = 0;
-  if (storage_open(RECORDING, seq) != 0) return abortSegment(ERR_STORAGE);
-  if (emit(AGE_HEADER, headerLen + 16) != OK) return abortSegment(ERR_STORAGE);
-  const header = segmentHeader(PK, RECORDING, seq, nextFrame, clock_us(), CHAIN, HEADER_HASH);
-  if (streamWrite(header, SEGMENT_HEADER_BYTES) != OK) return abortSegment(ERR_STORAGE);
-  event(EV_OPENED, <u64>seq, nextFrame);
-  return OK;
-}
-
-/**
- * Closes the open segment and commits it. A segment with no frame is never
- * signed: it is aborted with ERR_STATE instead (unreachable: a segment opens
- * in frame_begin, and that frame either ends, or aborts the segment, before
- * any export can close it).
- */
-function closeSegment(isFinal: bool): i32 {
-  if (segCount == 0) return abortSegment(ERR_STATE);
-  const tail = trailerSeal(
-    PK, RECORDING, seq, isFinal, segFirst, segCount, segFirstTime, lastTime, clock_us(), HEADER_HASH, CHAIN, SK,
-  );
-  if (streamWrite(trailerType(), 1) != OK) return abortSegment(ERR_STORAGE);
-  if (streamWrite(tail, TRAILER_TAIL_BYTES) != OK) return abortSegment(ERR_STORAGE);
-  if (streamFinish() != OK) return abortSegment(ERR_STORAGE);
-  if (storage_digest(DIGEST) != 0) return abortSegment(ERR_STORAGE);
-  const blob = manifestSeal(
-    PK, RECORDING, seq, isFinal, segFirst, segCount, segFirstTime, lastTime,
-    streamSealedBytes(), DIGEST, PREV_MANIFEST, SK, NEXT_MANIFEST,
-  );
-  if (storage_commit(blob, MANIFEST_BLOB_BYTES) != 0) return abortSegment(ERR_STORAGE);
-  memory.copy(PREV_MANIFEST, NEXT_MANIFEST, 32);
-  segOpen = false;
-  event(EV_COMMITTED, <u64>seq, segCount);
-  return OK;
-}
-
-/**
- * Aborts the open segment after a failure: storage_abort; wiped: the payload
- * key, chunk nonce and chunk buffer (streamWipe), the frame hash context,
- * and the record, trailer and manifest scratch (whatever was signed but not
- * written or committed); no frame in progress; event 4 (sequence, code).
- * Returns `code`.
- */
-function abortSegment(code: i32): i32 {
-  storage_abort();
-  streamWipe();
-  wipe(FRAME_CTX, SHA512_CTX_BYTES);
-  frameRecordWipe();
-  trailerWipe();
-  manifestWipe();
-  segOpen = false;
+function abortFrame(code: i32): i32 {
   inFrame = false;
-  event(EV_ABORTED, <u64>seq, <u64>code);
-  return code;
+  return abortSegment(code);
 }
