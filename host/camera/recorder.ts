@@ -193,8 +193,9 @@ export class Recorder {
   }
 
   /** Turns a module code into a one-line SealcamError (with the import's cause, if one failed). */
-  private check(op: string, code: number): void {
+  private check(label: string | (() => string), code: number): void {
     if (code === 0) return;
+    const op = typeof label === "string" ? label : label();
     const cause = this.cause;
     this.cause = undefined;
     if ((code === MODULE_ERRORS.ERR_STORAGE?.code || code === MODULE_ERRORS.ERR_ENTROPY?.code) && cause !== undefined) {
@@ -278,12 +279,13 @@ export class Recorder {
   /**
    * Records one access unit: frame_begin, frame_data per 64 KiB piece,
    * frame_end. A module error becomes a one-line SealcamError naming the
-   * frame number; the module has then written nothing of that frame.
+   * frame number (a failed frame takes no number; the label is only built
+   * on failure, off the per-frame path).
    */
   frame(au: Frame): void {
     if (this.state !== "recording") throw new SealcamError("frame: not recording", EXIT.INTERNAL);
-    const op = `frame ${this.framesRecorded()}`;
-    if (!Number.isSafeInteger(au.timeUs) || au.timeUs < 0) throw new SealcamError(`${op}: capture time ${au.timeUs} is not a whole number of µs`, EXIT.USAGE);
+    const op = () => `frame ${this.framesRecorded()}`;
+    if (!Number.isSafeInteger(au.timeUs) || au.timeUs < 0) throw new SealcamError(`${op()}: capture time ${au.timeUs} is not a whole number of µs`, EXIT.USAGE);
     const bytes = au.bytes;
     this.check(op, this.x.frame_begin(BigInt(au.timeUs), bytes.length, au.keyframe ? 1 : 0));
     const window = this.view(this.io, FRAME_PIECE_BYTES);
