@@ -1,0 +1,159 @@
+// What the custody tools find, as data: `sealcam verify --json` prints a
+// VerifyReport, the text summary and the HTML report render one, and the tests
+// read one. Every problem names where it is: the segment (by sequence number)
+// and, when one frame is at fault, the frame (by frame number).
+//
+// The JSON form is part of sealcam's interface (README, "sealcam verify"):
+// members are only ever added, never renamed or removed, within a `format`.
+
+export const REPORT_FORMAT = "sealcam-verify/1";
+
+/**
+ * What kind of problem. Each names one check of FORMAT.md ("How to verify a
+ * recording by hand") that failed; `message` says it in words.
+ */
+export type ProblemKind =
+  // Files and names.
+  | "age-missing" //          a manifest without its .age file
+  | "manifest-missing" //     an .age file without its manifest
+  | "file-name" //            the file name's recording or sequence disagree with the manifest
+  | "duplicate-segment" //    two segments with the same recording and sequence
+  // Without decrypting (the manifests).
+  | "manifest-signature" //   the manifest's signature does not verify under the recording's device key
+  | "device-mismatch" //      a segment signed by a different device key from the recording's
+  | "age-size" //             the .age file's size is not the manifest's age_bytes
+  | "age-hash" //             the .age file's SHA-256 is not the manifest's age_sha256
+  | "manifest-chain" //       previous_manifest is not the hash of the previous committed segment
+  | "segment-gap" //          sequence numbers or frame numbers missing between two segments
+  | "not-final" //            no segment of the recording is final: cut short or its last segments are missing
+  | "final-not-last" //       a segment follows the one marked final
+  // With the force identity (decrypting).
+  | "identity" //             the identity does not open this segment (it opens others)
+  | "decrypt" //              the age file does not decrypt: header, MAC, a chunk's tag, truncation
+  | "stream" //               the evidence stream is malformed: header, entry type, lengths, trailing bytes
+  | "frame-number" //         a frame is missing, repeated or out of order
+  | "frame-hash" //           the frame's bytes are not what its record signed (the frame was altered)
+  | "frame-record" //         a record field disagrees (device, recording, segment, length, flags, time order)
+  | "frame-signature" //      a record's signature does not verify
+  | "frame-chain" //          a record's previous-record hash is not the previous frame's record hash
+  | "trailer" //              the trailer disagrees with the stream or its signature does not verify
+  | "manifest-stream" //      the manifest disagrees with the decrypted stream
+  // Clips.
+  | "clip"; //                a clip file's structure (header, count, end) is wrong
+
+export interface Problem {
+  kind: ProblemKind;
+  /** Recording id (32 hex) the problem belongs to, when known. */
+  recording?: string;
+  /** Segment sequence number, when one segment is at fault. */
+  segment?: number;
+  /** Frame number, when one frame is at fault. */
+  frame?: number;
+  /** The file the problem was found in, as given on the command line or found in a folder. */
+  file?: string;
+  /** One line, in words a custodian can act on. */
+  message: string;
+}
+
+/** One segment of a recording, as found and checked. */
+export interface SegmentResult {
+  sequence: number;
+  /** The .age file and the manifest (null when missing). */
+  age_file: string | null;
+  manifest_file: string | null;
+  /** From the manifest (null when it is missing). */
+  first_frame: number | null;
+  frame_count: number | null;
+  first_time_us: number | null;
+  last_time_us: number | null;
+  final: boolean;
+  age_bytes: number | null;
+  /** The manifest's signature verified under the recording's device key. */
+  manifest_ok: boolean;
+  /** The .age file's size and SHA-256 match the manifest. */
+  file_ok: boolean;
+  /** null without an identity; true when the segment decrypted to its end. */
+  decrypted: boolean | null;
+  /** Frames whose every check passed (0 without an identity). */
+  frames_verified: number;
+  /** Frame numbers with a problem (the first 1000; `bad_frames_more` counts the rest). */
+  bad_frames: number[];
+  bad_frames_more: number;
+  /** True when no problem names this segment. */
+  ok: boolean;
+}
+
+/** A run of frames and sequence numbers that no present segment holds. */
+export interface Gap {
+  /** Missing sequence numbers, first and last (inclusive); equal for one. */
+  sequences: [number, number] | null;
+  /** Missing frame numbers, first and last (inclusive), when known. */
+  frames: [number, number] | null;
+}
+
+export interface RecordingResult {
+  recording: string;
+  /** Device public key: 64 hex, its sealcamdev1… form and its fingerprint. */
+  device: string;
+  device_key: string;
+  fingerprint: string;
+  /** True when the key was given with --device and every segment matched it. */
+  device_pinned: boolean;
+  /** Capture times of the first and last frame (µs since the epoch), when known. */
+  first_time_us: number | null;
+  last_time_us: number | null;
+  /** Frame numbers covered by the present segments' manifests. */
+  first_frame: number | null;
+  last_frame: number | null;
+  /** Frames the manifests declare, and frames checked one by one (with an identity). */
+  frames_declared: number;
+  frames_verified: number;
+  /** True when the last present segment is final. */
+  final: boolean;
+  segments: SegmentResult[];
+  gaps: Gap[];
+  problems: Problem[];
+  /** Problems not listed (the first 1000 per recording are). */
+  problems_more: number;
+  intact: boolean;
+}
+
+/** A clip evidence file (FORMAT.md, "The clip evidence file"), as checked. */
+export interface ClipResult {
+  file: string;
+  recording: string;
+  device: string;
+  device_key: string;
+  fingerprint: string;
+  device_pinned: boolean;
+  first_frame: number;
+  frame_count: number;
+  first_time_us: number | null;
+  last_time_us: number | null;
+  /** The frame range asked for at export (the clip starts at the keyframe at or before it). */
+  requested: [number, number];
+  frames_verified: number;
+  bad_frames: number[];
+  problems: Problem[];
+  intact: boolean;
+}
+
+export interface VerifyReport {
+  format: typeof REPORT_FORMAT;
+  /** sealcam's version and when the check ran (ISO 8601 UTC). */
+  tool: string;
+  checked_at: string;
+  /** "manifests": without an identity; "full": decrypted and checked frame by frame. */
+  mode: "manifests" | "full";
+  /** The recipient (age1…) of each identity used, when decrypting. */
+  identities: string[];
+  /** The device key given with --device (sealcamdev1…), if any. */
+  pinned_device: string | null;
+  inputs: string[];
+  recordings: RecordingResult[];
+  clips: ClipResult[];
+  /** Problems that belong to no recording or clip. */
+  problems: Problem[];
+  /** True when every recording and clip is intact and no other problem was found. */
+  intact: boolean;
+}

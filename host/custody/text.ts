@@ -1,0 +1,66 @@
+// The text summary `sealcam verify` prints: per recording and clip the
+// device, time range, frames, segments and verdict, then every problem with
+// its segment and frame, then the overall verdict.
+import type { VerifyReport, RecordingResult, ClipResult, Problem } from "./model.ts";
+
+/** ISO 8601 UTC with milliseconds, from microseconds since the epoch. */
+export function isoTime(us: number | null): string {
+  if (us === null) return "unknown";
+  return new Date(Math.floor(us / 1000)).toISOString();
+}
+
+function span(first: number | null, last: number | null): string {
+  if (first === null || last === null) return "unknown";
+  return `${isoTime(first)} – ${isoTime(last)} (${((last - first) / 1e6).toFixed(1)} s)`;
+}
+
+function deviceLine(d: { device_key: string; fingerprint: string; device_pinned: boolean }): string {
+  return `${d.device_key} (fingerprint ${d.fingerprint}), ${d.device_pinned ? "the key given with --device" : "as the files declare it: pin it with --device to hold it to the enrolled key"}`;
+}
+
+export function problemLine(p: Problem): string {
+  const where = [p.segment !== undefined ? `segment ${p.segment}` : null, p.frame !== undefined ? `frame ${p.frame}` : null].filter(Boolean).join(" ");
+  return `PROBLEM  ${where ? where + "  " : ""}[${p.kind}] ${p.message}`;
+}
+
+function recordingText(r: RecordingResult, full: boolean): string[] {
+  const seqs = r.segments.map((s) => s.sequence);
+  const lines = [
+    `recording ${r.recording}`,
+    `  device    ${deviceLine(r)}`,
+    `  time      ${span(r.first_time_us, r.last_time_us)}`,
+    `  frames    ${r.first_frame === null ? "none declared" : `${r.first_frame}–${r.last_frame}: ${r.frames_declared} declared by the manifests`}${full ? `, ${r.frames_verified} checked one by one and intact` : ", not checked one by one (no identity)"}`,
+    `  segments  ${r.segments.length} (${seqs.length ? `${Math.min(...seqs)}–${Math.max(...seqs)}` : "none"})${r.final ? ", ends with the final segment" : ", no final segment"}`,
+    `  verdict   ${r.intact ? "INTACT" : `PROBLEMS FOUND (${r.problems.length + r.problems_more})`}`,
+  ];
+  return lines;
+}
+
+function clipText(c: ClipResult): string[] {
+  return [
+    `clip ${c.file}`,
+    `  recording ${c.recording}`,
+    `  device    ${deviceLine(c)}`,
+    `  frames    ${c.first_frame}–${c.first_frame + c.frame_count - 1} (${c.frame_count}; asked ${c.requested[0]}–${c.requested[1]}), ${c.frames_verified} intact`,
+    `  time      ${span(c.first_time_us, c.last_time_us)}`,
+    `  verdict   ${c.intact ? "INTACT" : `PROBLEMS FOUND (${c.problems.length})`}`,
+  ];
+}
+
+export function renderText(report: VerifyReport): string {
+  const full = report.mode === "full";
+  const lines: string[] = [];
+  if (report.recordings.length) {
+    lines.push(full
+      ? `checked   manifests, files and every frame (decrypted with ${report.identities.join(", ")})`
+      : "checked   manifests and files only: frames were not decrypted (give --identity to check every frame)");
+  }
+  for (const r of report.recordings) lines.push(...recordingText(r, full));
+  for (const c of report.clips) lines.push(...clipText(c));
+  const problems = [...report.problems, ...report.recordings.flatMap((r) => r.problems), ...report.clips.flatMap((c) => c.problems)];
+  for (const p of problems) lines.push(problemLine(p));
+  const more = report.recordings.reduce((n, r) => n + r.problems_more, 0);
+  if (more) lines.push(`… and ${more} more problems (see --json)`);
+  lines.push(report.intact ? "verdict: INTACT" : `verdict: PROBLEMS FOUND (${problems.length + more})`);
+  return lines.join("\n");
+}

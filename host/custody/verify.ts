@@ -1,0 +1,673 @@
+// Verifying recordings and clips (docs/FORMAT.md, "How to verify a recording
+// by hand", and "The clip evidence file"): the engine behind `sealcam verify`,
+// `decrypt`, `export` and `report`.
+//
+// Without an identity it checks what anyone can: each manifest's signature
+// under the recording's device key, the .age file's size and SHA-256, the
+// chain of manifests, gaps in sequence and frame numbers, the final segment.
+// With the force's identity it also decrypts each segment, streaming, and
+// checks every frame, record, signature, the record chain across segments
+// and every trailer. Memory stays constant: one age chunk, one frame's hash
+// state and the fixed-size pieces of the stream at a time.
+//
+// Cryptography: Ed25519 verification is the firmware module's (its strict
+// rules are the format's rules, DESIGN.md); the hashes and age's symmetric
+// layer are node:crypto's (OpenSSL), an implementation independent of the
+// camera's, so a verifier does not inherit a camera bug.
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync, fstatSync } from "node:fs";
+import { SealcamError, EXIT, moduleMessage, MODULE_ERRORS } from "../errors.ts";
+import type { Crypto } from "../engine/crypto.ts";
+import { manifestHash, manifestMessage, manifestSignature, type Manifest } from "../evidence/index.ts";
+import { deviceFingerprint, formatDevicePublicKey } from "../keys/index.ts";
+import { readAgeFile, type AgeError } from "./age.ts";
+import { findInputs, type SegmentFiles } from "./inputs.ts";
+import {
+  EntryReader, FrameChecker, StreamError, HEADER_BYTES, DOMAIN_TRAILER, END_ENTRY_BYTES,
+  parseSegmentHeader, parseTrailer, parseClipHeader, equal, toHex, type CheckedFrame, type FrameProblem,
+} from "./stream.ts";
+import {
+  REPORT_FORMAT, type VerifyReport, type RecordingResult, type SegmentResult, type ClipResult, type Problem, type Gap,
+} from "./model.ts";
+
+export const TOOL = "sealcam 0.1.0";
+/** Problems listed per recording, and bad frame numbers per segment; the rest are counted. */
+const PROBLEMS_LISTED = 1000;
+const BAD_FRAMES_LISTED = 1000;
+const ZERO32 = new Uint8Array(32);
+const READ_BYTES = 64 * 1024;
+const ERR_SIGNATURE = MODULE_ERRORS.ERR_SIGNATURE.code;
+
+/** An X25519 identity (the scalar) and the recipient it answers to (age1…). */
+export interface Identity {
+  scalar: Uint8Array;
+  recipient: string;
+}
+
+/**
+ * Receives frames as they stream (decrypt, export). frameStart says whether
+ * the sink wants this frame's bytes; frameEnd gives the checked record.
+ */
+export interface FrameSink {
+  frameStart(recording: string, expected: number | null, length: number): boolean;
+  frameData(bytes: Uint8Array): void;
+  frameEnd(recording: string, frame: CheckedFrame, record: Uint8Array, signature: Uint8Array): void;
+}
+
+export interface VerifyOptions {
+  crypto: Crypto;
+  /** Empty: manifests only. */
+  identities: Identity[];
+  /** The device key to hold every segment and clip to (--device). */
+  pinnedDevice: Uint8Array | null;
+  sink?: FrameSink;
+  /** Only this recording (32 hex); others are ignored. */
+  recording?: string;
+  /** Only decrypt (and read) the segments this accepts; the others are not checked at all. */
+  select?: (sequence: number, firstFrame: number | null, frameCount: number | null) => boolean;
+  /** Check clips given among the inputs (default true). */
+  clips?: boolean;
+}
+
+/** Collects one recording's problems, listing the first PROBLEMS_LISTED. */
+class ProblemList {
+  readonly listed: Problem[] = [];
+  more = 0;
+  count = 0;
+  add(p: Problem): void {
+    this.count++;
+    if (this.listed.length < PROBLEMS_LISTED) this.listed.push(p);
+    else this.more++;
+  }
+}
+
+function newSegment(sequence: number, f: SegmentFiles | null): SegmentResult {
+  const m = f?.manifest ?? null;
+  return {
+    sequence,
+    age_file: f?.age ?? null,
+    manifest_file: f?.manifestFile ?? null,
+    first_frame: m?.first_frame ?? null,
+    frame_count: m?.frame_count ?? null,
+    first_time_us: m?.first_time_us ?? null,
+    last_time_us: m?.last_time_us ?? null,
+    final: m?.final ?? false,
+    age_bytes: m?.age_bytes ?? null,
+    manifest_ok: false,
+    file_ok: false,
+    decrypted: null,
+    frames_verified: 0,
+    bad_frames: [],
+    bad_frames_more: 0,
+    ok: true,
+  };
+}
+
+const range = (a: number, b: number, what: string): string => (a === b ? `${what} ${a}` : `${what}s ${a}–${b}`);
+
+/** Where the record chain and numbering stand after a segment. */
+interface Continuation {
+  sequence: number;
+  manifest: Manifest | null;
+  /** Last frame number by the manifest (first + count − 1), when it has one. */
+  lastFrame: number | null;
+  /** Set when the segment was decrypted to its end: the checker's state. */
+  expectNumber: number | null;
+  chain: Uint8Array | null;
+  lastTimeUs: number;
+}
+
+/** Verifies one recording's segments (already grouped and sorted). */
+class RecordingVerifier {
+  readonly problems = new ProblemList();
+  readonly segments: SegmentResult[] = [];
+  readonly gaps: Gap[] = [];
+  framesVerified = 0;
+  /** Segments the identities were tried on, and how many none of them opened. */
+  tried = 0;
+  refused = 0;
+
+  constructor(
+    private readonly o: VerifyOptions,
+    readonly recording: string,
+    readonly device: Uint8Array,
+  ) {}
+
+  private problem(p: Omit<Problem, "recording">, seg?: SegmentResult): void {
+    this.problems.add({ ...p, recording: this.recording });
+    if (seg) seg.ok = false;
+  }
+
+  private badFrame(seg: SegmentResult, frame: number): void {
+    if (seg.bad_frames.length < BAD_FRAMES_LISTED) {
+      if (seg.bad_frames[seg.bad_frames.length - 1] !== frame) seg.bad_frames.push(frame);
+    } else seg.bad_frames_more++;
+  }
+
+  async run(files: SegmentFiles[]): Promise<void> {
+    // Sequence: the manifest's when it belongs to this recording, else the file name's.
+    const placed = files.map((f) => ({
+      f, sequence: f.manifest && (f.manifest.recording === this.recording || f.nameSequence === null) ? f.manifest.sequence : f.nameSequence ?? f.manifest?.sequence ?? -1,
+    }));
+    placed.sort((a, b) => a.sequence - b.sequence || a.f.stem.localeCompare(b.f.stem));
+    let prev: Continuation | null = null;
+    let finalSeen: SegmentResult | null = null;
+    for (let i = 0; i < placed.length; i++) {
+      const { f, sequence } = placed[i];
+      if (i > 0 && placed[i - 1].sequence === sequence) {
+        const seg = newSegment(sequence, f);
+        this.segments.push(seg);
+        this.problem({ kind: "duplicate-segment", segment: sequence, file: f.age ?? f.manifestFile ?? f.stem, message: `segment ${sequence} appears twice (${placed[i - 1].f.stem} and ${f.stem}): only the first is checked` }, seg);
+        continue;
+      }
+      const seg = newSegment(sequence, f);
+      this.segments.push(seg);
+      if (this.o.select && !this.o.select(sequence, seg.first_frame, seg.frame_count)) {
+        prev = null;
+        continue;
+      }
+      const trusted = this.checkManifest(seg, f);
+      this.checkGap(prev, seg, trusted);
+      if (finalSeen) {
+        this.problem({ kind: "final-not-last", segment: finalSeen.sequence, message: `segment ${finalSeen.sequence} is marked final, but segment ${sequence} follows it` }, finalSeen);
+        finalSeen = null;
+      }
+      prev = await this.segment(seg, f, prev);
+      if (seg.final) finalSeen = seg;
+    }
+    if (!this.o.select) {
+      const last = this.segments[this.segments.length - 1];
+      if (last && !last.final) {
+        this.problem({ kind: "not-final", segment: last.sequence, message: `no final segment: the recording ends at segment ${last.sequence} without being stopped there (cut short by power loss, or its last segments are missing)` });
+      }
+    }
+  }
+
+  /** Gaps in sequence and frame numbers before `seg`, and the manifest chain. */
+  private checkGap(prev: Continuation | null, seg: SegmentResult, m: Manifest | null): void {
+    const sequence = seg.sequence;
+    if (prev === null) {
+      if (sequence > 0 && !this.o.select) {
+        const frames: [number, number] | null = m && m.first_frame > 0 ? [0, m.first_frame - 1] : null;
+        this.gaps.push({ sequences: [0, sequence - 1], frames });
+        this.problem({ kind: "segment-gap", segment: sequence, frame: frames?.[0], message: `${range(0, sequence - 1, "segment")}${frames ? ` (${range(frames[0], frames[1], "frame")})` : ""} missing before segment ${sequence}: the recording's start is not here` });
+      } else if (sequence === 0 && m && m.previous_manifest !== "0".repeat(64)) {
+        this.problem({ kind: "manifest-chain", segment: 0, file: seg.manifest_file ?? undefined, message: "segment 0's manifest names a previous manifest, but a recording's first segment has none" }, seg);
+      }
+      return;
+    }
+    const chained = m !== null && prev.manifest !== null && m.previous_manifest === toHex(manifestHash(prev.manifest));
+    const firstFrame = m?.first_frame ?? null;
+    const frameGap: [number, number] | null = prev.lastFrame !== null && firstFrame !== null && firstFrame > prev.lastFrame + 1 ? [prev.lastFrame + 1, firstFrame - 1] : null;
+    if (sequence > prev.sequence + 1) {
+      const seqs: [number, number] = [prev.sequence + 1, sequence - 1];
+      this.gaps.push({ sequences: seqs, frames: frameGap });
+      const how = chained
+        ? "lost on the camera (its manifest chain passes over them, as after a storage failure)"
+        : "missing (removed, or never delivered)";
+      this.problem({ kind: "segment-gap", segment: seqs[0], frame: frameGap?.[0], message: `${range(seqs[0], seqs[1], "segment")}${frameGap ? ` (${range(frameGap[0], frameGap[1], "frame")})` : ""} ${seqs[0] === seqs[1] ? "is" : "are"} ${how}` });
+      return;
+    }
+    if (frameGap) {
+      this.gaps.push({ sequences: null, frames: frameGap });
+      this.problem({ kind: "segment-gap", segment: sequence, frame: frameGap[0], message: `${range(frameGap[0], frameGap[1], "frame")} between segments ${prev.sequence} and ${sequence} are in no segment` }, seg);
+    } else if (prev.lastFrame !== null && firstFrame !== null && firstFrame <= prev.lastFrame) {
+      this.problem({ kind: "segment-gap", segment: sequence, frame: firstFrame, message: `segment ${sequence} starts at frame ${firstFrame}, inside segment ${prev.sequence} (which ends at frame ${prev.lastFrame})` }, seg);
+    }
+    if (m !== null && prev.manifest !== null && !chained) {
+      this.problem({ kind: "manifest-chain", segment: sequence, file: seg.manifest_file ?? undefined, message: `segment ${sequence}'s manifest does not name segment ${prev.sequence}'s manifest as its predecessor` }, seg);
+    }
+  }
+
+  /** The manifest's name, device and signature; returns it when it can be trusted. */
+  private checkManifest(seg: SegmentResult, f: SegmentFiles): Manifest | null {
+    const m = f.manifest;
+    const sequence = seg.sequence;
+    if (m) {
+      if (f.nameRecording !== null && (f.nameRecording !== m.recording || f.nameSequence !== m.sequence)) {
+        const says = m.recording === f.nameRecording ? `segment ${m.sequence}` : `recording ${m.recording} segment ${m.sequence}`;
+        this.problem({ kind: "file-name", segment: sequence, file: f.manifestFile!, message: `${f.stem}: the file name says segment ${f.nameSequence} of this recording, its manifest says ${says}` }, seg);
+      }
+      const device = Buffer.from(m.device, "hex");
+      const code = this.o.crypto.ed25519Verify(this.device, manifestMessage(m), manifestSignature(m));
+      if (!equal(device, this.device)) {
+        const own = this.o.crypto.ed25519Verify(device, manifestMessage(m), manifestSignature(m));
+        this.problem({ kind: "device-mismatch", segment: sequence, file: f.manifestFile!, message: `segment ${sequence} is signed by another device (${deviceFingerprint(device)}), not the recording's (${deviceFingerprint(this.device)})${own === 0 ? "" : ", and its signature does not verify even under that key"}` }, seg);
+      } else if (code !== 0) {
+        this.problem({ kind: "manifest-signature", segment: sequence, file: f.manifestFile!, message: `segment ${sequence}'s manifest signature does not verify${code === ERR_SIGNATURE ? "" : ` (${moduleMessage(code)})`}: the manifest was edited or not made by this device` }, seg);
+      } else seg.manifest_ok = true;
+    } else {
+      this.problem({ kind: "manifest-missing", segment: sequence, file: f.age!, message: `segment ${sequence} has no manifest (${f.stem}.manifest.json): nothing signed vouches for its file` }, seg);
+    }
+    return m !== null && seg.manifest_ok ? m : null;
+  }
+
+  /** One segment: manifest, file, and (with identities) its stream. */
+  private async segment(seg: SegmentResult, f: SegmentFiles, prev: Continuation | null): Promise<Continuation> {
+    const sequence = seg.sequence;
+    const m = f.manifest;
+    // A manifest whose signature fails says nothing the next segment can be
+    // checked against: its fields may be the edit.
+    const trusted = m !== null && seg.manifest_ok ? m : null;
+    const next: Continuation = {
+      sequence, manifest: trusted, lastFrame: trusted ? trusted.first_frame + trusted.frame_count - 1 : null,
+      expectNumber: null, chain: null, lastTimeUs: prev?.lastTimeUs ?? -1,
+    };
+    if (!f.age) {
+      this.problem({ kind: "age-missing", segment: sequence, file: f.manifestFile!, frame: m?.first_frame, message: `segment ${sequence}'s age file is missing (${f.stem}.age)${m ? `: ${range(m.first_frame, m.first_frame + m.frame_count - 1, "frame")} cannot be checked` : ""}` }, seg);
+      return next;
+    }
+
+    const full = this.o.identities.length > 0;
+    const contiguous = prev !== null && prev.sequence + 1 === sequence && prev.expectNumber !== null;
+    let checker: FrameChecker | null = null;
+    let header: ReturnType<typeof parseSegmentHeader> | null = null;
+    let headerBytes: Uint8Array | null = null;
+    let trailerSeen = false;
+    let streamFailed = false;
+    let foreign = false;
+    const frameProblem = (p: FrameProblem) => {
+      this.problem({ kind: p.kind, segment: sequence, frame: p.frame, file: f.age!, message: p.message }, seg);
+      this.badFrame(seg, p.frame);
+    };
+    const sink = this.o.sink;
+    let sinkTakes = false;
+    const reader = new EntryReader("segment", {
+      header: (h) => {
+        header = parseSegmentHeader(h);
+        headerBytes = h.slice();
+        const problems: string[] = [];
+        if (!equal(header.device, this.device)) problems.push(`names device ${deviceFingerprint(header.device)}, not the recording's`);
+        if (toHex(header.recording) !== this.recording) problems.push(`names recording ${toHex(header.recording)}`);
+        foreign = problems.length > 0;
+        if (header.sequence !== sequence) problems.push(`says segment ${header.sequence}`);
+        if (!header.reservedZero) problems.push("has non-zero reserved bytes");
+        if (header.firstFrame < 0) problems.push("has a first frame number of 2^53 or more");
+        else if (m && header.firstFrame !== m.first_frame) problems.push(`starts at frame ${header.firstFrame}, the manifest at ${m.first_frame}`);
+        let expectNumber = header.firstFrame >= 0 ? header.firstFrame : m?.first_frame ?? null;
+        let chain: Uint8Array = header.chain.slice();
+        if (contiguous) {
+          if (header.firstFrame !== prev!.expectNumber) problems.push(`starts at frame ${header.firstFrame}, but segment ${prev!.sequence} ended before frame ${prev!.expectNumber}`);
+          if (prev!.chain && !equal(header.chain, prev!.chain)) problems.push(`does not continue segment ${prev!.sequence}'s record chain`);
+          expectNumber = prev!.expectNumber;
+        } else if (sequence === 0 && (header.firstFrame !== 0 || !equal(header.chain, ZERO32))) {
+          problems.push("is segment 0 but does not start the recording (frame 0, zero chain value)");
+        }
+        if (problems.length) this.problem({ kind: "stream", segment: sequence, file: f.age!, frame: header.firstFrame >= 0 ? header.firstFrame : undefined, message: `segment ${sequence}'s evidence header ${problems.join("; ")}` }, seg);
+        checker = new FrameChecker(this.o.crypto, this.device, header.recording.slice(), sequence, expectNumber, chain, prev?.lastTimeUs ?? -1, frameProblem);
+        void chain;
+      },
+      frameStart: (length) => {
+        checker!.start(length);
+        sinkTakes = sink ? sink.frameStart(this.recording, checker!.expectNumber, length) : false;
+      },
+      frameData: (bytes) => {
+        checker!.data(bytes);
+        if (sinkTakes) sink!.frameData(bytes);
+      },
+      frameEnd: (record, signature) => {
+        const frame = checker!.end(record, signature);
+        if (sink) sink.frameEnd(this.recording, frame, record, signature);
+      },
+      trailer: (t, signature) => {
+        trailerSeen = true;
+        this.checkTrailer(seg, f, m, t, signature, headerBytes!, checker!);
+      },
+    });
+
+    let result;
+    try {
+      result = await readAgeFile(f.age, this.o.crypto, this.o.identities.map((i) => i.scalar), full ? (plain) => {
+        if (streamFailed) return;
+        try {
+          reader.push(plain);
+        } catch (e) {
+          if (!(e instanceof StreamError)) throw e;
+          streamFailed = true;
+          const at = checker?.expectNumber ?? undefined;
+          this.problem({ kind: "stream", segment: sequence, file: f.age!, frame: at, message: `segment ${sequence}'s evidence stream is malformed at byte ${e.at}: ${e.message}` }, seg);
+        }
+      } : undefined);
+    } catch (e) {
+      if (e instanceof SealcamError) throw e;
+      throw new SealcamError(`${f.age}: cannot read: ${e instanceof Error ? e.message : String(e)}`, EXIT.USAGE);
+    }
+    if (m) {
+      if (result.size !== m.age_bytes) {
+        this.problem({ kind: "age-size", segment: sequence, file: f.age, message: `segment ${sequence}'s age file is ${result.size} bytes, its manifest says ${m.age_bytes}${result.size < m.age_bytes ? " (truncated)" : ""}` }, seg);
+      }
+      if (toHex(result.sha256) !== m.age_sha256) {
+        this.problem({ kind: "age-hash", segment: sequence, file: f.age, message: `segment ${sequence}'s age file is not the one its manifest signed (SHA-256 differs): it was altered or replaced` }, seg);
+      } else if (result.size === m.age_bytes) seg.file_ok = true;
+    }
+    const err: AgeError | null = result.error;
+    if (err && (err.reason === "not-age" || err.reason === "header") && !m) {
+      throw new SealcamError(`${f.age}: ${err.message}, and no manifest names it`, EXIT.USAGE);
+    }
+    if (!full) {
+      if (err) this.problem({ kind: "decrypt", segment: sequence, file: f.age, message: `segment ${sequence}'s age file: ${err.message}` }, seg);
+      return next;
+    }
+    this.tried++;
+    if (err && err.reason === "no-identity") {
+      this.refused++;
+      seg.decrypted = false;
+      this.problem({ kind: "identity", segment: sequence, file: f.age, message: `segment ${sequence} is not encrypted to the identity given (${this.o.identities.map((i) => i.recipient).join(", ")})` }, seg);
+      return next;
+    }
+    if (err) {
+      seg.decrypted = false;
+      const from = (checker as FrameChecker | null)?.expectNumber ?? m?.first_frame;
+      this.problem({ kind: "decrypt", segment: sequence, file: f.age, frame: from ?? undefined, message: `segment ${sequence} does not decrypt: ${err.message}${from !== undefined && from !== null && header ? `; frames from ${from} on in this segment are unreadable` : ""}` }, seg);
+    } else if (!streamFailed) {
+      try {
+        reader.finish();
+        seg.decrypted = true;
+      } catch (e) {
+        if (!(e instanceof StreamError)) throw e;
+        this.problem({ kind: "stream", segment: sequence, file: f.age, frame: (checker as FrameChecker | null)?.expectNumber ?? undefined, message: `segment ${sequence}'s evidence stream is cut short: ${e.message}` }, seg);
+      }
+    }
+    const c = checker as FrameChecker | null;
+    if (c) {
+      seg.frames_verified = c.verified;
+      this.framesVerified += c.verified;
+      next.lastTimeUs = c.lastTimeSeen;
+      if (seg.decrypted && trailerSeen) {
+        next.expectNumber = c.expectNumber;
+        next.chain = c.chain;
+        if (c.seen > 0) next.lastFrame = c.lastNumber;
+      }
+    }
+    if (foreign) {
+      // A segment of another recording or device says nothing about where
+      // this recording stands: the next segment starts afresh (its own
+      // header), so one splice is named once, not in every segment after it.
+      return { sequence, manifest: null, lastFrame: null, expectNumber: null, chain: null, lastTimeUs: prev?.lastTimeUs ?? -1 };
+    }
+    return next;
+  }
+
+  private checkTrailer(seg: SegmentResult, f: SegmentFiles, m: Manifest | null, t: Uint8Array, signature: Uint8Array, header: Uint8Array, c: FrameChecker): void {
+    const sequence = seg.sequence;
+    const tr = parseTrailer(t);
+    const wrong: string[] = [];
+    const msg = new Uint8Array(DOMAIN_TRAILER.length + t.length);
+    msg.set(DOMAIN_TRAILER, 0);
+    msg.set(t, DOMAIN_TRAILER.length);
+    const code = this.o.crypto.ed25519Verify(this.device, msg, signature);
+    if (code !== 0) wrong.push(`its signature does not verify${code === ERR_SIGNATURE ? "" : ` (${moduleMessage(code)})`}`);
+    if (!equal(tr.device, this.device)) wrong.push("it names another device");
+    if (toHex(tr.recording) !== this.recording) wrong.push("it names another recording");
+    if (tr.sequence !== sequence) wrong.push(`it says segment ${tr.sequence}`);
+    if (tr.flags & ~1) wrong.push(`unknown flag bits 0x${tr.flags.toString(16)}`);
+    const hdr = parseSegmentHeader(header);
+    if (tr.firstFrame !== hdr.firstFrame) wrong.push(`first frame ${tr.firstFrame}, the header's is ${hdr.firstFrame}`);
+    if (tr.frameCount !== c.seen) wrong.push(`it counts ${tr.frameCount} frames, the segment holds ${c.seen}`);
+    if (c.seen > 0 && tr.firstTimeUs !== c.firstTimeUs) wrong.push("its first capture time is not the first frame's");
+    if (c.seen > 0 && tr.lastTimeUs !== c.lastTimeUs) wrong.push("its last capture time is not the last frame's");
+    if (!equal(tr.headerHash, new Uint8Array(createHash("sha256").update(header).digest()))) wrong.push("it does not name this segment's header");
+    if (!c.lastRecordHash || !equal(tr.lastRecordHash, c.lastRecordHash)) wrong.push("it does not name the last frame's record");
+    if (wrong.length) this.problem({ kind: "trailer", segment: sequence, file: f.age!, message: `segment ${sequence}'s trailer: ${wrong.join("; ")}` }, seg);
+    if (m) {
+      const differ: string[] = [];
+      if (m.first_frame !== tr.firstFrame) differ.push("first_frame");
+      if (m.frame_count !== tr.frameCount) differ.push("frame_count");
+      if (m.first_time_us !== tr.firstTimeUs) differ.push("first_time_us");
+      if (m.last_time_us !== tr.lastTimeUs) differ.push("last_time_us");
+      if (m.final !== tr.final) differ.push("final");
+      if (differ.length) this.problem({ kind: "manifest-stream", segment: sequence, file: f.manifestFile!, message: `segment ${sequence}'s manifest disagrees with its signed trailer on ${differ.join(", ")}` }, seg);
+    }
+  }
+
+  result(): RecordingResult {
+    // The recording's extent is what its verified manifests declare.
+    const present = this.segments.filter((s) => s.first_frame !== null && s.manifest_ok);
+    const firstTimes = present.map((s) => s.first_time_us!).filter((t) => t !== null);
+    const lastTimes = present.map((s) => s.last_time_us!).filter((t) => t !== null);
+    const last = this.segments[this.segments.length - 1];
+    return {
+      recording: this.recording,
+      device: toHex(this.device),
+      device_key: formatDevicePublicKey(this.device),
+      fingerprint: deviceFingerprint(this.device),
+      device_pinned: this.o.pinnedDevice !== null,
+      first_time_us: firstTimes.length ? Math.min(...firstTimes) : null,
+      last_time_us: lastTimes.length ? Math.max(...lastTimes) : null,
+      first_frame: present.length ? Math.min(...present.map((s) => s.first_frame!)) : null,
+      last_frame: present.length ? Math.max(...present.map((s) => s.first_frame! + s.frame_count! - 1)) : null,
+      frames_declared: present.reduce((n, s) => n + s.frame_count!, 0),
+      frames_verified: this.framesVerified,
+      final: last?.final ?? false,
+      segments: this.segments,
+      gaps: this.gaps,
+      problems: orderProblems(this.problems.listed),
+      problems_more: this.problems.more,
+      intact: this.problems.count === 0,
+    };
+  }
+}
+
+/**
+ * Problems in the order a reader follows a recording: by segment, and within
+ * one the segment's own (file, manifest, gaps before it) before its frames.
+ * The sort is stable, so frames stay in stream order.
+ */
+function orderProblems(list: Problem[]): Problem[] {
+  const seg = (p: Problem) => p.segment ?? -1;
+  return [...list].sort((a, b) => seg(a) - seg(b) || Number(a.frame !== undefined && a.kind.startsWith("frame")) - Number(b.frame !== undefined && b.kind.startsWith("frame")));
+}
+
+/** The device key a recording is held to: the pinned one, else the one most of its manifests name. */
+function recordingDevice(files: SegmentFiles[], pinned: Uint8Array | null): Uint8Array | null {
+  if (pinned) return pinned;
+  const votes = new Map<string, number>();
+  for (const f of files) if (f.manifest) votes.set(f.manifest.device, (votes.get(f.manifest.device) ?? 0) + 1);
+  let best: string | null = null;
+  for (const [device, n] of votes) if (best === null || n > votes.get(best)!) best = device;
+  return best ? new Uint8Array(Buffer.from(best, "hex")) : null;
+}
+
+/** Verifies a clip evidence file (FORMAT.md, "The clip evidence file"). */
+export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipResult> {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new SealcamError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, EXIT.USAGE);
+  }
+  const problems: Problem[] = [];
+  const bad: number[] = [];
+  let result: ClipResult | null = null;
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(HEADER_BYTES);
+    if (readSync(fd, head, 0, HEADER_BYTES, 0) < HEADER_BYTES || head.subarray(0, 8).toString("latin1") !== "SCAMCLP1") {
+      throw new SealcamError(`${path}: not a sealcam clip (no complete SCAMCLP1 header)`, EXIT.USAGE);
+    }
+    const h = parseClipHeader(head);
+    const device = o.pinnedDevice ?? h.device.slice();
+    const recording = toHex(h.recording);
+    const problem = (p: Omit<Problem, "recording" | "file">) => problems.push({ ...p, recording, file: path });
+    if (!equal(h.device, device)) problem({ kind: "device-mismatch", message: `the clip names device ${deviceFingerprint(h.device)}, not the one given with --device (${deviceFingerprint(device)})` });
+    if (!h.reservedZero) problem({ kind: "clip", message: "the clip header's reserved bytes are not zero" });
+    if (h.firstFrame < 0 || h.frameCount < 1) problem({ kind: "clip", message: "the clip header's first frame or frame count is out of range" });
+    const checker = new FrameChecker(o.crypto, device, h.recording.slice(), null, h.firstFrame >= 0 ? h.firstFrame : null, h.chain.slice(), -1, (p) => {
+      problem({ kind: p.kind, frame: p.frame, message: p.message });
+      if (bad.length < BAD_FRAMES_LISTED && bad[bad.length - 1] !== p.frame) bad.push(p.frame);
+    });
+    let firstKey: boolean | null = null;
+    let endEntry: Uint8Array | null = null;
+    let endAt = -1;
+    const sink = o.sink;
+    let sinkTakes = false;
+    const reader = new EntryReader("clip", {
+      header: () => {},
+      frameStart: (length) => {
+        checker.start(length);
+        sinkTakes = sink ? sink.frameStart(recording, checker.expectNumber, length) : false;
+      },
+      frameData: (bytes) => {
+        checker.data(bytes);
+        if (sinkTakes) sink!.frameData(bytes);
+      },
+      frameEnd: (record, signature) => {
+        const frame = checker.end(record, signature);
+        if (firstKey === null) firstKey = frame.keyframe;
+        if (sink) sink.frameEnd(recording, frame, record, signature);
+      },
+      end: (entry, before) => {
+        endEntry = entry.slice();
+        endAt = before;
+      },
+    });
+    // The end entry's hash covers every byte before it, which a well-formed
+    // clip puts at size − 41; the parser confirms where it really was.
+    const hashed = Math.max(0, size - END_ENTRY_BYTES);
+    const sha = createHash("sha256");
+    const buf = Buffer.alloc(READ_BYTES);
+    let at = 0;
+    let malformed: string | null = null;
+    while (at < size) {
+      const n = readSync(fd, buf, 0, READ_BYTES, at);
+      if (n <= 0) break;
+      const chunk = buf.subarray(0, n);
+      if (at < hashed) sha.update(chunk.subarray(0, Math.min(n, hashed - at)));
+      if (malformed === null) {
+        try {
+          reader.push(chunk);
+        } catch (e) {
+          if (!(e instanceof StreamError)) throw e;
+          malformed = `at byte ${e.at}: ${e.message}`;
+        }
+      }
+      at += n;
+    }
+    if (malformed === null) {
+      try {
+        reader.finish();
+      } catch (e) {
+        if (!(e instanceof StreamError)) throw e;
+        malformed = e.message;
+      }
+    }
+    if (malformed !== null) problem({ kind: "clip", frame: checker.expectNumber ?? undefined, message: `the clip is malformed ${malformed}` });
+    else {
+      const end = endEntry as Uint8Array | null;
+      const view = new DataView(end!.buffer, end!.byteOffset, end!.byteLength);
+      const count = Number(view.getBigUint64(1, true));
+      if (endAt !== hashed || !equal(end!.subarray(9, 41), new Uint8Array(sha.digest()))) problem({ kind: "clip", message: "the clip's end entry checksum does not match its contents (damaged or edited after export)" });
+      if (count !== checker.seen || h.frameCount !== checker.seen) problem({ kind: "clip", message: `the clip declares ${h.frameCount} frames (end entry: ${count}) but holds ${checker.seen}` });
+    }
+    if (firstKey === false) problem({ kind: "clip", frame: h.firstFrame, message: `the clip's first frame (${h.firstFrame}) is not a keyframe` });
+    if (h.requestedFirst < h.firstFrame || h.requestedLast < h.requestedFirst || (checker.seen > 0 && h.requestedLast > checker.lastNumber)) {
+      problem({ kind: "clip", message: `the asked range (frames ${h.requestedFirst}–${h.requestedLast}) is not within the clip's frames` });
+    }
+    result = {
+      file: path,
+      recording,
+      device: toHex(device),
+      device_key: formatDevicePublicKey(device),
+      fingerprint: deviceFingerprint(device),
+      device_pinned: o.pinnedDevice !== null,
+      first_frame: h.firstFrame,
+      frame_count: checker.seen,
+      first_time_us: checker.seen ? checker.firstTimeUs : null,
+      last_time_us: checker.seen ? checker.lastTimeUs : null,
+      requested: [h.requestedFirst, h.requestedLast],
+      frames_verified: checker.verified,
+      bad_frames: bad,
+      problems,
+      intact: problems.length === 0,
+    };
+  } finally {
+    closeSync(fd);
+  }
+  return result!;
+}
+
+/** Verifies everything `paths` hold; throws a usage error for unusable input. */
+export async function verifyPaths(paths: readonly string[], o: VerifyOptions): Promise<VerifyReport> {
+  const inputs = findInputs(paths);
+  const report: VerifyReport = {
+    format: REPORT_FORMAT,
+    tool: TOOL,
+    checked_at: new Date().toISOString(),
+    mode: o.identities.length ? "full" : "manifests",
+    identities: o.identities.map((i) => i.recipient),
+    pinned_device: o.pinnedDevice ? formatDevicePublicKey(o.pinnedDevice) : null,
+    inputs: [...paths],
+    recordings: [],
+    clips: [],
+    problems: [],
+    intact: true,
+  };
+  // Group segments by recording: the file name's id (what the custodian
+  // holds, so a segment from elsewhere renamed into a recording is judged as
+  // part of it, and named there), else the manifest's.
+  const groups = new Map<string, SegmentFiles[]>();
+  for (const s of inputs.segments) {
+    const id = s.nameRecording ?? s.manifest?.recording ?? null;
+    if (id === null) {
+      // No manifest and a name outside FORMAT.md's pattern: the header must at
+      // least be an age header, or this is not evidence at all.
+      const r = await readAgeFile(s.age!, o.crypto, []);
+      if (r.error) throw new SealcamError(`${s.age}: ${r.error.message}, and no manifest names it`, EXIT.USAGE);
+      report.problems.push({ kind: "manifest-missing", file: s.age!, message: `${s.age} has no manifest and its name is not <recording>-<sequence>.age: nothing places it in a recording` });
+      continue;
+    }
+    if (o.recording && id !== o.recording) continue;
+    if (!groups.has(id)) groups.set(id, []);
+    groups.get(id)!.push(s);
+  }
+  let tried = 0;
+  let refused = 0;
+  for (const [id, files] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    let device = recordingDevice(files, o.pinnedDevice);
+    if (device === null) {
+      // No manifest at all: the evidence header names the device, if the identity opens it.
+      device = await deviceFromStream(files, o);
+    }
+    const rv = new RecordingVerifier(o, id, device ?? new Uint8Array(32));
+    await rv.run(files);
+    tried += rv.tried;
+    refused += rv.refused;
+    report.recordings.push(rv.result());
+  }
+  if (o.clips !== false) for (const clip of inputs.clips) report.clips.push(await verifyClip(clip, o));
+  if (o.identities.length && tried > 0 && refused === tried) {
+    const who = o.identities.map((i) => i.recipient).join(", ");
+    throw new SealcamError(`the identity given (${who}) opens none of the ${tried} segment${tried === 1 ? "" : "s"}: it is not a recipient of this evidence`, EXIT.USAGE);
+  }
+  if (o.recording && report.recordings.length === 0 && report.clips.every((c) => c.recording !== o.recording)) {
+    throw new SealcamError(`no segments of recording ${o.recording} among the inputs`, EXIT.USAGE);
+  }
+  report.intact = report.problems.length === 0 && report.recordings.every((r) => r.intact) && report.clips.every((c) => c.intact);
+  return report;
+}
+
+/** The device key an evidence header names (for segments without any manifest). */
+async function deviceFromStream(files: SegmentFiles[], o: VerifyOptions): Promise<Uint8Array | null> {
+  if (!o.identities.length) return null;
+  for (const f of files) {
+    if (!f.age) continue;
+    let device: Uint8Array | null = null;
+    const reader = new EntryReader("segment", {
+      header: (h) => {
+        device = parseSegmentHeader(h).device.slice();
+        throw new StreamError("enough", 0);
+      },
+      frameStart: () => {}, frameData: () => {}, frameEnd: () => {},
+    });
+    await readAgeFile(f.age, o.crypto, o.identities.map((i) => i.scalar), (plain) => {
+      if (device) return;
+      try {
+        reader.push(plain);
+      } catch (e) {
+        if (!(e instanceof StreamError)) throw e;
+      }
+    });
+    if (device) return device;
+  }
+  return null;
+}
