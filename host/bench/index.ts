@@ -6,6 +6,7 @@ import { Crypto } from "../engine/crypto.ts";
 import { measure, type Measured } from "./stats.ts";
 import { cryptoOperations, type Operation } from "./crypto.ts";
 import { measurePipeline, PROFILES, type PipelineResult } from "./pipeline.ts";
+import { measureVerify, VERIFY_SEGMENT_SECONDS } from "./verify.ts";
 
 export interface BenchOptions {
   /** Fewer, shorter rounds: for a smoke run, not for figures. */
@@ -89,6 +90,23 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
         target: { against: "300 MB/s", min: 300, ratio: r.megabytesPerSecond, met: r.megabytesPerSecond >= 300 },
       });
     }
+  }
+  if (!options.filter || "verify".includes(options.filter.toLowerCase())) {
+    const v = await measureVerify(options.quick ? { seconds: 8, rounds: 1 } : { seconds: 40, rounds: 3 });
+    const mb = (s: number) => v.ageBytes / s / 1e6;
+    print("");
+    print(`Verify a recording: ${v.profile.name}, ${v.videoSeconds.toFixed(0)} s in ${VERIFY_SEGMENT_SECONDS} s segments, one recipient, files in the page cache; ${v.rounds} interleaved round${v.rounds === 1 ? "" : "s"} after a warm-up, medians`);
+    print(`  ${"implementation".padEnd(44)} ${"median".padStart(9)} ${"throughput".padStart(10)}  ${"ratio".padEnd(7)} verdict, every run`);
+    const ours = v.rows.find((r) => r.ours)!;
+    for (const r of v.rows) {
+      const ratio = r === ours ? "" : (r.seconds / ours.seconds).toFixed(2) + "x";
+      print(`  ${r.name.padEnd(44)} ${(r.seconds.toFixed(3) + " s").padStart(9)} ${(mb(r.seconds).toFixed(0) + " MB/s").padStart(10)}  ${ratio.padEnd(7)} ${r.verdict}`);
+    }
+    for (const note of v.skipped) print(`  ${note}`);
+    // A verdict that is not intact throws in measureVerify: reaching here means every one was.
+    print(`  recording: ${(v.ageBytes / 1e6).toFixed(1)} MB of .age, ${v.frames} frames, ${v.segments} segments; verdicts: all intact`);
+    print(`  verify --identity: ${mb(ours.seconds).toFixed(0)} MB/s = ${(v.videoSeconds / ours.seconds).toFixed(0)}x real time of 1080p30 video (${v.videoMegabytesPerSecond.toFixed(2)} MB/s)`);
+    results.push({ title: `Verify a recording, ${v.profile.name}`, bytes: v.ageBytes, rows: v.rows });
   }
   const targets = results.filter((r) => r.target);
   if (targets.length) {
