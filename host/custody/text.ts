@@ -14,8 +14,13 @@ function span(first: number | null, last: number | null): string {
   return `${isoTime(first)} – ${isoTime(last)} (${((last - first) / 1e6).toFixed(1)} s)`;
 }
 
-function deviceLine(d: { device_key: string; fingerprint: string; device_pinned: boolean }): string {
-  return `${d.device_key} (fingerprint ${d.fingerprint}), ${d.device_pinned ? "the key given with --device" : "as the files declare it: pin it with --device to hold it to the enrolled key"}`;
+function deviceLine(d: { device_key: string; fingerprint: string; device_pinned: boolean }, pinned: string | null): string {
+  const how = d.device_pinned
+    ? "the key given with --device, matched throughout"
+    : pinned !== null
+      ? "the key given with --device, which some of the evidence does not match"
+      : "as the files declare it: pin it with --device to hold it to the enrolled key";
+  return `${d.device_key} (fingerprint ${d.fingerprint}), ${how}`;
 }
 
 export function problemLine(p: Problem): string {
@@ -23,11 +28,11 @@ export function problemLine(p: Problem): string {
   return `PROBLEM  ${where ? where + "  " : ""}[${p.kind}] ${p.message}`;
 }
 
-function recordingText(r: RecordingResult, full: boolean): string[] {
+function recordingText(r: RecordingResult, full: boolean, pinned: string | null): string[] {
   const seqs = r.segments.map((s) => s.sequence);
   const lines = [
     `recording ${r.recording}`,
-    `  device    ${deviceLine(r)}`,
+    `  device    ${deviceLine(r, pinned)}`,
     `  time      ${span(r.first_time_us, r.last_time_us)}`,
     `  frames    ${r.first_frame === null ? "none declared" : `${r.first_frame}–${r.last_frame}: ${r.frames_declared} declared by the manifests`}${full ? `, ${r.frames_verified} checked one by one and intact` : ", not checked one by one (no identity)"}`,
     `  segments  ${r.segments.length} (${seqs.length ? `${Math.min(...seqs)}–${Math.max(...seqs)}` : "none"})${r.final ? ", ends with the final segment" : ", no final segment"}`,
@@ -36,11 +41,11 @@ function recordingText(r: RecordingResult, full: boolean): string[] {
   return lines;
 }
 
-function clipText(c: ClipResult): string[] {
+function clipText(c: ClipResult, pinned: string | null): string[] {
   return [
     `clip ${c.file}`,
     `  recording ${c.recording}`,
-    `  device    ${deviceLine(c)}`,
+    `  device    ${deviceLine(c, pinned)}`,
     `  frames    ${c.first_frame}–${c.first_frame + c.frame_count - 1} (${c.frame_count}; asked ${c.requested[0]}–${c.requested[1]}), ${c.frames_verified} intact`,
     `  time      ${span(c.first_time_us, c.last_time_us)}`,
     `  verdict   ${c.intact ? "INTACT" : `PROBLEMS FOUND (${c.problems.length})`}`,
@@ -55,8 +60,8 @@ export function renderText(report: VerifyReport): string {
       ? `checked   manifests, files and every frame (decrypted with ${report.identities.join(", ")})`
       : "checked   manifests and files only: frames were not decrypted (give --identity to check every frame)");
   }
-  for (const r of report.recordings) lines.push(...recordingText(r, full));
-  for (const c of report.clips) lines.push(...clipText(c));
+  for (const r of report.recordings) lines.push(...recordingText(r, full, report.pinned_device));
+  for (const c of report.clips) lines.push(...clipText(c, report.pinned_device));
   const problems = [...report.problems, ...report.recordings.flatMap((r) => r.problems), ...report.clips.flatMap((c) => c.problems)];
   for (const p of problems) lines.push(problemLine(p));
   const more = report.recordings.reduce((n, r) => n + r.problems_more, 0);

@@ -431,7 +431,8 @@ class RecordingVerifier {
       device: toHex(this.device),
       device_key: formatDevicePublicKey(this.device),
       fingerprint: deviceFingerprint(this.device),
-      device_pinned: this.o.pinnedDevice !== null,
+      // Pinned means held to the enrolled key and found to match it throughout.
+      device_pinned: this.o.pinnedDevice !== null && !this.problems.listed.some((p) => p.kind === "device-mismatch"),
       first_time_us: firstTimes.length ? Math.min(...firstTimes) : null,
       last_time_us: lastTimes.length ? Math.max(...lastTimes) : null,
       first_frame: present.length ? Math.min(...present.map((s) => s.first_frame!)) : null,
@@ -569,7 +570,7 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
       device: toHex(device),
       device_key: formatDevicePublicKey(device),
       fingerprint: deviceFingerprint(device),
-      device_pinned: o.pinnedDevice !== null,
+      device_pinned: o.pinnedDevice !== null && !problems.some((p) => p.kind === "device-mismatch"),
       first_frame: h.firstFrame,
       frame_count: checker.seen,
       first_time_us: checker.seen ? checker.firstTimeUs : null,
