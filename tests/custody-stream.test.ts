@@ -119,6 +119,32 @@ describe("IdrScanner", () => {
     s.push(Uint8Array.from([0, 0, 2, 0x65, 0, 1, 0x65]));
     assert.equal(s.idr, false, "no start code, no NAL header");
   });
+
+  it("agrees with a byte-by-byte reading on random units cut at random places", () => {
+    const rng = new Rng(11);
+    // The reference: a NAL header is the byte after 00 00 01.
+    const reference = (b: Uint8Array) => {
+      for (let i = 2; i + 1 < b.length; i++) if (b[i] === 1 && b[i - 1] === 0 && b[i - 2] === 0 && (b[i + 1] & 0x1f) === 5) return true;
+      return false;
+    };
+    let found = 0;
+    for (let round = 0; round < 3000; round++) {
+      // Bytes drawn mostly from {0, 1, 0x65, 0x41} so start codes are common.
+      const alphabet = [0, 0, 0, 0, 1, 1, 0x65, 0x41];
+      const b = Uint8Array.from({ length: 1 + rng.int(40) }, () => alphabet[rng.int(alphabet.length)]);
+      const want = reference(b);
+      if (want) found++;
+      const scanner = new IdrScanner();
+      let at = 0;
+      while (at < b.length) {
+        const n = rng.int(5);
+        scanner.push(b.subarray(at, at + n));
+        at += n;
+      }
+      assert.equal(scanner.idr, want, Buffer.from(b).toString("hex"));
+    }
+    assert.ok(found > 300 && found < 2900, `both kinds drawn (${found} with IDR)`);
+  });
 });
 
 describe("range bounds", () => {

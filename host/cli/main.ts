@@ -2,19 +2,18 @@
 // Every failure ends as one line on stderr and a documented exit code
 // (README, "Exit codes"); a stack trace is printed only with SEALCAM_DEBUG=1.
 import { SealcamError, EXIT } from "../errors.ts";
-import { demoCommand } from "./demo.ts";
-import { benchCommand } from "./bench.ts";
-import { keygenCommand } from "./keygen.ts";
+// Commands load on use: the benchmark's references (libsodium, noble) and the
+// recorder cost start-up time every other command should not pay.
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
-  demo: { summary: "seal and sign a second of synthetic frames with the firmware module, then open and verify them", run: demoCommand },
+  demo: { summary: "seal and sign a second of synthetic frames with the firmware module, then open and verify them", run: (args) => import("./demo.ts").then((m) => m.demoCommand(args)) },
   record: { summary: "record H.264 frames into sealed, signed segments (the fixture, ffmpeg, a file or stdin)", run: (args) => import("./record.ts").then((m) => m.recordCommand(args)) },
-  bench: { summary: "measure the module beside node:crypto, libsodium, noble (the issue's targets)", run: benchCommand },
+  bench: { summary: "measure the module beside node:crypto, libsodium, noble (the issue's targets)", run: (args) => import("./bench.ts").then((m) => m.benchCommand(args)) },
   verify: { summary: "check recordings and clips: manifests, files and (with --identity) every frame; exit 0 intact, 1 problems", run: (args) => import("./verify.ts").then((m) => m.verifyCommand(args)) },
   decrypt: { summary: "write the verified H.264 of a recording or clip (or a frame range of it)", run: (args) => import("./extract.ts").then((m) => m.decryptCommand(args)) },
   export: { summary: "cut a clip: a playable MP4 and a clip evidence file that verifies on its own", run: (args) => import("./extract.ts").then((m) => m.exportCommand(args)) },
   report: { summary: "write a self-contained HTML report of a verification, for a court", run: (args) => import("./report.ts").then((m) => m.reportCommand(args)) },
-  keygen: { summary: "make the force's age identity and a camera's device key (--out DIR)", run: keygenCommand },
+  keygen: { summary: "make the force's age identity and a camera's device key (--out DIR)", run: (args) => import("./keygen.ts").then((m) => m.keygenCommand(args)) },
 };
 
 export function usage(): string {

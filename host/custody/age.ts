@@ -12,6 +12,7 @@
 // Bad content never throws: it ends in an AgeError in the result, so the
 // verifier can report it for the one segment and go on. Only I/O throws.
 import { open, type FileHandle } from "node:fs/promises";
+import { readSync } from "node:fs";
 import { createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual, type Hash } from "node:crypto";
 import { SealcamError, EXIT } from "../errors.ts";
 import type { Crypto } from "../engine/crypto.ts";
@@ -265,7 +266,10 @@ class Source {
   private async readMore(): Promise<void> {
     let n: number;
     try {
-      ({ bytesRead: n } = await this.fh.read(this.buf, this.end, this.buf.length - this.end, null));
+      // A blocking read: the verifier has nothing else to do meanwhile, and a
+      // read through the thread pool costs more in hand-offs than the copy
+      // from the page cache (a third of the verify time, measured).
+      n = readSync(this.fh.fd, this.buf, this.end, this.buf.length - this.end, null);
     } catch (e) {
       throw ioError(this.path, e);
     }

@@ -172,23 +172,37 @@ export class IdrScanner {
     this.idr = false;
   }
 
+  /**
+   * Looks for each 0x01 with the native indexOf (a frame is mostly not
+   * start codes; a byte-by-byte loop in JS was the verifier's costliest
+   * line) and checks the two bytes before it, carried over from the previous
+   * piece when the start code straddles two.
+   */
   push(bytes: Uint8Array): void {
-    let zeros = this.zeros;
-    let atHeader = this.atHeader;
-    for (let i = 0; i < bytes.length; i++) {
-      const b = bytes[i];
-      if (atHeader) {
-        if ((b & 0x1f) === 5) this.idr = true;
-        atHeader = false;
-      }
-      if (b === 0) zeros++;
-      else {
-        if (b === 1 && zeros >= 2) atHeader = true;
-        zeros = 0;
+    const n = bytes.length;
+    if (n === 0) return;
+    if (this.idr) return;
+    if (this.atHeader) {
+      this.atHeader = false;
+      if ((bytes[0] & 0x1f) === 5) {
+        this.idr = true;
+        return;
       }
     }
-    this.zeros = zeros;
-    this.atHeader = atHeader;
+    for (let j = bytes.indexOf(1); j >= 0; j = bytes.indexOf(1, j + 1)) {
+      const before = j >= 2 ? (bytes[j - 1] === 0 && bytes[j - 2] === 0 ? 2 : 0) : j === 1 ? (bytes[0] === 0 ? 1 + Math.min(this.zeros, 1) : 0) : this.zeros;
+      if (before < 2) continue;
+      if (j + 1 < n) {
+        if ((bytes[j + 1] & 0x1f) === 5) {
+          this.idr = true;
+          return;
+        }
+      } else this.atHeader = true;
+    }
+    // Zeros at the end of this piece (at most the two a start code needs).
+    let zeros = 0;
+    while (zeros < 2 && zeros < n && bytes[n - 1 - zeros] === 0) zeros++;
+    this.zeros = zeros === n ? Math.min(2, this.zeros + n) : zeros;
   }
 }
 
