@@ -87,9 +87,15 @@ export class OutputFile {
     try {
       linkSync(this.temp, this.path);
     } catch (e) {
-      rmSync(this.temp, { force: true });
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw usage(`${this.path} already exists; refusing to overwrite it (nothing written)`);
-      // File systems without hard links: the existence check was made up front.
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") {
+        rmSync(this.temp, { force: true });
+        throw usage(`${this.path} already exists; refusing to overwrite it (nothing written)`);
+      }
+      // File systems without hard links (vfat, exFAT): check again, then rename.
+      if (existsSync(this.path)) {
+        rmSync(this.temp, { force: true });
+        throw usage(`${this.path} already exists; refusing to overwrite it (nothing written)`);
+      }
       renameSync(this.temp, this.path);
       return;
     }

@@ -71,7 +71,11 @@ async function prepare(args: string[], help: string, extra: Record<string, { typ
   const recording = recordingOption(values.recording);
   const inputs = findInputs(positionals);
   if (identities.length === 0 && inputs.segments.length > 0) throw usage("segments are encrypted: give the force's identity with --identity FILE");
-  return { positionals, options: { crypto, identities, pinnedDevice, recording }, from: values.from, to: values.to, out: values.out, values };
+  // Frames come from one source: the segments when there are any (a clip
+  // beside them holds copies of the same frames), else the clip.
+  const clips = inputs.segments.length === 0;
+  if (clips && inputs.clips.length > 1) throw usage(`name one clip, not ${inputs.clips.length}: each is its own piece of evidence`);
+  return { positionals, options: { crypto, identities, pinnedDevice, recording, clips }, from: values.from, to: values.to, out: values.out, values };
 }
 
 /** Pass 1: verify and resolve; throws an evidence error listing what stands in the way. */
@@ -96,12 +100,19 @@ async function firstPass(p: Prepared, fromKeyframe: boolean): Promise<{ recordin
 /** Pass 2: stream the range's frames into the outputs; throws if one no longer checks out. */
 async function secondPass(p: Prepared, recording: string, range: FrameRange, outputs: FrameOutput[]): Promise<number> {
   const sink = new RangeSink(recording, range, outputs);
-  await verifyPaths(p.positionals, {
+  const again = await verifyPaths(p.positionals, {
     ...p.options,
     recording: undefined,
     sink,
     select: (_seq, first, count) => first === null || count === null || (first <= range.last && first + count - 1 >= range.first),
   });
+  // The segments read again must be as clean as the first time: a file
+  // replaced between the passes shows as a problem of its segment.
+  const rec = again.recordings.find((r) => r.recording === recording);
+  const clip = again.clips.find((c) => c.recording === recording);
+  const dirty = rec?.segments.find((s) => sink.sequences.has(s.sequence) && !s.ok);
+  if (dirty) sink.failure ??= `segment ${dirty.sequence} no longer checks out on the second reading (the files changed?)`;
+  if (clip && !clip.intact) sink.failure ??= "the clip no longer checks out on the second reading (the file changed?)";
   const want = range.last - range.first + 1;
   if (sink.failure || sink.written !== want) {
     throw new SealcamError(`${sink.failure ?? `only ${sink.written} of ${want} frames could be read again`}; nothing written`, EXIT.EVIDENCE);

@@ -132,15 +132,25 @@ export function rangeProblems(report: VerifyReport, recording: string, index: Fr
     if (n < range.first || n > range.last) continue;
     sequences.add(index.sequences[i]);
     if (n !== expect) out.push({ kind: "frame-number", recording, frame: expect, message: `frame ${expect} is not where it should be in the range` });
-    expect = n + 1;
+    if (!(index.flags[i] & 2)) out.push({ kind: "frame-record", recording, frame: n, message: `frame ${n} did not verify` });
+    expect = Math.max(expect, n + 1);
   }
   if (expect !== range.last + 1) out.push({ kind: "frame-number", recording, frame: expect, message: `frames ${expect}–${range.last} could not be read` });
   const rec = report.recordings.find((r) => r.recording === recording);
   const clip = report.clips.find((c) => c.recording === recording);
-  for (const p of rec?.problems ?? clip?.problems ?? []) {
+  const listed = rec?.problems ?? clip?.problems ?? [];
+  for (const p of listed) {
     const inRange = p.frame !== undefined ? p.frame >= range.first && p.frame <= range.last : p.segment !== undefined && sequences.has(p.segment);
     if (inRange || (p.frame === undefined && p.segment === undefined)) out.push(p);
   }
+  // The listing is bounded; the segments' own verdicts are not. A segment
+  // holding a frame of the range with any problem, listed or not, blocks it.
+  for (const seg of rec?.segments ?? []) {
+    if (!seg.ok && sequences.has(seg.sequence) && !out.some((p) => p.segment === seg.sequence)) {
+      out.push({ kind: "unlisted", recording, segment: seg.sequence, message: `segment ${seg.sequence} has problems beyond the listing (see sealcam verify)` });
+    }
+  }
+  if (clip && !clip.intact && out.length === 0) out.push({ kind: "unlisted", recording, message: "the clip has problems beyond the listing (see sealcam verify)" });
   return out;
 }
 
@@ -157,6 +167,8 @@ export class RangeSink implements FrameSink {
   taking = false;
   written = 0;
   failure: string | null = null;
+  /** Segments the written frames were read from. */
+  readonly sequences = new Set<number>();
   private expected: number | null = null;
 
   constructor(private readonly recording: string, private readonly range: FrameRange, private readonly outputs: FrameOutput[]) {}
@@ -179,6 +191,7 @@ export class RangeSink implements FrameSink {
     }
     if (!frame.ok || frame.number !== this.expected) this.failure ??= `frame ${frame.number} no longer checks out on the second reading (the files changed?)`;
     for (const o of this.outputs) o.end(frame, record, signature);
+    this.sequences.add(frame.sequence);
     this.written++;
     this.taking = false;
   }

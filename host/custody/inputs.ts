@@ -125,11 +125,24 @@ export function findInputs(paths: readonly string[]): Inputs {
     }
     if (st.isDirectory()) {
       let found = 0;
-      for (const name of readdirSync(path).sort()) {
+      let names: string[];
+      try {
+        names = readdirSync(path).sort();
+      } catch (e) {
+        throw usage(`${path}: cannot read this folder: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+      for (const name of names) {
         const kind = kindByName(name);
         if (!kind) continue;
         const full = join(path, name);
-        if (!statSync(full).isFile()) continue;
+        let entry;
+        try {
+          entry = statSync(full);
+        } catch (e) {
+          // A dangling link named like evidence: say so rather than skip it silently.
+          throw usage(`${full}: cannot read: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "a link to nothing" : (e as NodeJS.ErrnoException).code ?? String(e)}`);
+        }
+        if (!entry.isFile()) continue;
         add(full, kind);
         found++;
       }

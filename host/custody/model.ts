@@ -39,7 +39,9 @@ export type ProblemKind =
   | "trailer" //              the trailer disagrees with the stream or its signature does not verify
   | "manifest-stream" //      the manifest disagrees with the decrypted stream
   // Clips.
-  | "clip"; //                a clip file's structure (header, count, end) is wrong
+  | "clip" //                 a clip file's structure (header, count, end) is wrong
+  // Output.
+  | "unlisted"; //            a segment or clip holds problems beyond the listing bounds (decrypt/export refusals)
 
 export interface Problem {
   kind: ProblemKind;
@@ -113,7 +115,7 @@ export interface RecordingResult {
   segments: SegmentResult[];
   gaps: Gap[];
   problems: Problem[];
-  /** Problems not listed (the first 1000 per recording are). */
+  /** Problems not listed (5000 per recording are, at most 100 of them per segment). */
   problems_more: number;
   intact: boolean;
 }
@@ -135,6 +137,8 @@ export interface ClipResult {
   frames_verified: number;
   bad_frames: number[];
   problems: Problem[];
+  /** Problems not listed (the first 5000 are, at most 100 per segment for recordings). */
+  problems_more: number;
   intact: boolean;
 }
 

@@ -78,6 +78,11 @@ export class EntryReader {
     return this.state === "done";
   }
 
+  /** True while inside a frame entry (its bytes or its record). */
+  get inFrame(): boolean {
+    return this.state === "frame" || this.state === "record" || (this.state === "entry" && this.need === 9);
+  }
+
   push(bytes: Uint8Array): void {
     let i = 0;
     while (i < bytes.length) {
@@ -260,6 +265,7 @@ export interface CheckedFrame {
   number: number;
   timeUs: number;
   keyframe: boolean;
+  /** The segment it was read from (for a clip: the segment its record names). */
   sequence: number;
   length: number;
   recordHash: Uint8Array;
@@ -288,6 +294,14 @@ export class FrameChecker {
   lastTimeUs = -1;
   /** Record hash of the last record read, in stream order (what a trailer names). */
   lastRecordHash: Uint8Array | null = null;
+  /** Frames with a problem. */
+  failed = 0;
+  /**
+   * When set, frames are checked and counted but not reported one by one:
+   * the caller has already said why none of them can verify (evidence held
+   * to another device's key), and one line says it better than hundreds.
+   */
+  quiet = false;
 
   constructor(
     private readonly crypto: Crypto,
@@ -371,7 +385,8 @@ export class FrameChecker {
     else if (r.timeUs < this.lastTime) reasons.push(["frame-record", `capture time ${r.timeUs} µs is earlier than the previous frame's (${this.lastTime})`]);
     const recordHash = new Uint8Array(createHash("sha256").update(msg).digest());
     const ok = reasons.length === 0;
-    if (!ok) {
+    if (!ok) this.failed++;
+    if (!ok && !this.quiet) {
       const text = reasons.map(([, m]) => m).join("; ");
       this.problem({ kind: reasons[0][0], frame, message: reasons[0][0] === "frame-number" ? text : `frame ${number}: ${text}` });
     }
@@ -391,7 +406,7 @@ export class FrameChecker {
     }
     this.lastNumber = number;
     this.lastTimeUs = r.timeUs;
-    return { number, timeUs: r.timeUs, keyframe, sequence: r.sequence, length: this.announced, recordHash, ok };
+    return { number, timeUs: r.timeUs, keyframe, sequence: this.sequence ?? r.sequence, length: this.announced, recordHash, ok };
   }
 
   /** The time order continues across segments. */

@@ -35,7 +35,7 @@ function recordingText(r: RecordingResult, full: boolean, pinned: string | null)
     `  device    ${deviceLine(r, pinned)}`,
     `  time      ${span(r.first_time_us, r.last_time_us)}`,
     `  frames    ${r.first_frame === null ? "none declared" : `${r.first_frame}–${r.last_frame}: ${r.frames_declared} declared by the manifests`}${full ? `, ${r.frames_verified} checked one by one and intact` : ", not checked one by one (no identity)"}`,
-    `  segments  ${r.segments.length} (${seqs.length ? `${Math.min(...seqs)}–${Math.max(...seqs)}` : "none"})${r.final ? ", ends with the final segment" : ", no final segment"}`,
+    `  segments  ${r.segments.length} (${seqs.length ? `${seqs.reduce((a, b) => Math.min(a, b))}–${seqs.reduce((a, b) => Math.max(a, b))}` : "none"})${r.final ? ", ends with the final segment" : ", no final segment"}`,
     `  verdict   ${r.intact ? "INTACT" : `PROBLEMS FOUND (${r.problems.length + r.problems_more})`}`,
   ];
   return lines;
@@ -48,7 +48,7 @@ function clipText(c: ClipResult, pinned: string | null): string[] {
     `  device    ${deviceLine(c, pinned)}`,
     `  frames    ${c.first_frame}–${c.first_frame + c.frame_count - 1} (${c.frame_count}; asked ${c.requested[0]}–${c.requested[1]}), ${c.frames_verified} intact`,
     `  time      ${span(c.first_time_us, c.last_time_us)}`,
-    `  verdict   ${c.intact ? "INTACT" : `PROBLEMS FOUND (${c.problems.length})`}`,
+    `  verdict   ${c.intact ? "INTACT" : `PROBLEMS FOUND (${c.problems.length + c.problems_more})`}`,
   ];
 }
 
@@ -64,8 +64,8 @@ export function renderText(report: VerifyReport): string {
   for (const c of report.clips) lines.push(...clipText(c, report.pinned_device));
   const problems = [...report.problems, ...report.recordings.flatMap((r) => r.problems), ...report.clips.flatMap((c) => c.problems)];
   for (const p of problems) lines.push(problemLine(p));
-  const more = report.recordings.reduce((n, r) => n + r.problems_more, 0);
-  if (more) lines.push(`… and ${more} more problems (see --json)`);
+  const more = report.recordings.reduce((n, r) => n + r.problems_more, 0) + report.clips.reduce((n, c) => n + c.problems_more, 0);
+  if (more) lines.push(`… and ${more} more problems, counted but not listed (the listing stops at 100 per segment and 5000 per recording)`);
   lines.push(report.intact ? "verdict: INTACT" : `verdict: PROBLEMS FOUND (${problems.length + more})`);
   return lines.join("\n");
 }

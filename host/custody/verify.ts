@@ -24,15 +24,21 @@ import { readAgeFile, type AgeError } from "./age.ts";
 import { findInputs, type SegmentFiles } from "./inputs.ts";
 import {
   EntryReader, FrameChecker, StreamError, HEADER_BYTES, DOMAIN_TRAILER, END_ENTRY_BYTES,
-  parseSegmentHeader, parseTrailer, parseClipHeader, equal, toHex, type CheckedFrame, type FrameProblem,
+  parseSegmentHeader, parseTrailer, parseClipHeader, equal, toHex, type CheckedFrame, type FrameProblem, type Trailer,
 } from "./stream.ts";
 import {
   REPORT_FORMAT, type VerifyReport, type RecordingResult, type SegmentResult, type ClipResult, type Problem, type Gap,
 } from "./model.ts";
 
 export const TOOL = "sealcam 0.1.0";
-/** Problems listed per recording, and bad frame numbers per segment; the rest are counted. */
-const PROBLEMS_LISTED = 1000;
+/**
+ * Problems listed per recording and per segment, and bad frame numbers per
+ * segment; the rest are counted. The per-segment bound keeps junk in one
+ * place (a thousand copies of one manifest) from crowding out what is wrong
+ * elsewhere.
+ */
+const PROBLEMS_LISTED = 5000;
+const PROBLEMS_PER_SEGMENT = 100;
 const BAD_FRAMES_LISTED = 1000;
 const ZERO32 = new Uint8Array(32);
 const READ_BYTES = 64 * 1024;
@@ -69,17 +75,25 @@ export interface VerifyOptions {
   clips?: boolean;
 }
 
-/** Collects one recording's problems, listing the first PROBLEMS_LISTED. */
+/** Collects a recording's or a clip's problems within the listing bounds. */
 class ProblemList {
   readonly listed: Problem[] = [];
   more = 0;
   count = 0;
+  private readonly perSegment = new Map<number, number>();
   add(p: Problem): void {
     this.count++;
-    if (this.listed.length < PROBLEMS_LISTED) this.listed.push(p);
-    else this.more++;
+    const key = p.segment ?? -1;
+    const n = this.perSegment.get(key) ?? 0;
+    if (this.listed.length < PROBLEMS_LISTED && n < PROBLEMS_PER_SEGMENT) {
+      this.listed.push(p);
+      this.perSegment.set(key, n + 1);
+    } else this.more++;
   }
 }
+
+const minOf = (xs: number[]): number => xs.reduce((a, b) => (b < a ? b : a), Infinity);
+const maxOf = (xs: number[]): number => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
 
 function newSegment(sequence: number, f: SegmentFiles | null): SegmentResult {
   const m = f?.manifest ?? null;
@@ -126,12 +140,18 @@ class RecordingVerifier {
   /** Segments the identities were tried on, and how many none of them opened. */
   tried = 0;
   refused = 0;
+  /** Of those, the ones whose file is the one its manifest signed (so the key, not the file, is wrong). */
+  refusedIntact = 0;
+
+  private readonly recordingBytes: Uint8Array;
 
   constructor(
     private readonly o: VerifyOptions,
     readonly recording: string,
     readonly device: Uint8Array,
-  ) {}
+  ) {
+    this.recordingBytes = new Uint8Array(Buffer.from(recording, "hex"));
+  }
 
   private problem(p: Omit<Problem, "recording">, seg?: SegmentResult): void {
     this.problems.add({ ...p, recording: this.recording });
@@ -266,6 +286,7 @@ class RecordingVerifier {
     let trailerSeen = false;
     let streamFailed = false;
     let foreign = false;
+    let signedTrailer: Trailer | null = null;
     const frameProblem = (p: FrameProblem) => {
       this.problem({ kind: p.kind, segment: sequence, frame: p.frame, file: f.age!, message: p.message }, seg);
       this.badFrame(seg, p.frame);
@@ -285,7 +306,7 @@ class RecordingVerifier {
         if (header.firstFrame < 0) problems.push("has a first frame number of 2^53 or more");
         else if (m && header.firstFrame !== m.first_frame) problems.push(`starts at frame ${header.firstFrame}, the manifest at ${m.first_frame}`);
         let expectNumber = header.firstFrame >= 0 ? header.firstFrame : m?.first_frame ?? null;
-        let chain: Uint8Array = header.chain.slice();
+        const chain: Uint8Array = header.chain.slice();
         if (contiguous) {
           if (header.firstFrame !== prev!.expectNumber) problems.push(`starts at frame ${header.firstFrame}, but segment ${prev!.sequence} ended before frame ${prev!.expectNumber}`);
           if (prev!.chain && !equal(header.chain, prev!.chain)) problems.push(`does not continue segment ${prev!.sequence}'s record chain`);
@@ -294,8 +315,10 @@ class RecordingVerifier {
           problems.push("is segment 0 but does not start the recording (frame 0, zero chain value)");
         }
         if (problems.length) this.problem({ kind: "stream", segment: sequence, file: f.age!, frame: header.firstFrame >= 0 ? header.firstFrame : undefined, message: `segment ${sequence}'s evidence header ${problems.join("; ")}` }, seg);
-        checker = new FrameChecker(this.o.crypto, this.device, header.recording.slice(), sequence, expectNumber, chain, prev?.lastTimeUs ?? -1, frameProblem);
-        void chain;
+        // Records are held to this recording and its device, never to what
+        // the segment's own header claims.
+        checker = new FrameChecker(this.o.crypto, this.device, this.recordingBytes, sequence, expectNumber, chain, prev?.lastTimeUs ?? -1, frameProblem);
+        checker.quiet = foreign;
       },
       frameStart: (length) => {
         checker!.start(length);
@@ -311,7 +334,7 @@ class RecordingVerifier {
       },
       trailer: (t, signature) => {
         trailerSeen = true;
-        this.checkTrailer(seg, f, m, t, signature, headerBytes!, checker!);
+        signedTrailer = this.checkTrailer(seg, f, m, t, signature, headerBytes!, checker!);
       },
     });
 
@@ -324,7 +347,7 @@ class RecordingVerifier {
         } catch (e) {
           if (!(e instanceof StreamError)) throw e;
           streamFailed = true;
-          const at = checker?.expectNumber ?? undefined;
+          const at = reader.inFrame ? checker?.expectNumber ?? undefined : undefined;
           this.problem({ kind: "stream", segment: sequence, file: f.age!, frame: at, message: `segment ${sequence}'s evidence stream is malformed at byte ${e.at}: ${e.message}` }, seg);
         }
       } : undefined);
@@ -351,6 +374,7 @@ class RecordingVerifier {
     this.tried++;
     if (err && err.reason === "no-identity") {
       this.refused++;
+      if (seg.file_ok) this.refusedIntact++;
       seg.decrypted = false;
       this.problem({ kind: "identity", segment: sequence, file: f.age, message: `segment ${sequence} is not encrypted to the identity given (${this.o.identities.map((i) => i.recipient).join(", ")})` }, seg);
       return next;
@@ -365,7 +389,7 @@ class RecordingVerifier {
         seg.decrypted = true;
       } catch (e) {
         if (!(e instanceof StreamError)) throw e;
-        this.problem({ kind: "stream", segment: sequence, file: f.age, frame: (checker as FrameChecker | null)?.expectNumber ?? undefined, message: `segment ${sequence}'s evidence stream is cut short: ${e.message}` }, seg);
+        this.problem({ kind: "stream", segment: sequence, file: f.age, frame: reader.inFrame ? (checker as FrameChecker | null)?.expectNumber ?? undefined : undefined, message: `segment ${sequence}'s evidence stream is cut short: ${e.message}` }, seg);
       }
     }
     const c = checker as FrameChecker | null;
@@ -373,10 +397,24 @@ class RecordingVerifier {
       seg.frames_verified = c.verified;
       this.framesVerified += c.verified;
       next.lastTimeUs = c.lastTimeSeen;
-      if (seg.decrypted && trailerSeen) {
+      const t = signedTrailer as Trailer | null;
+      if (t !== null && !foreign) {
+        // The device's own account of where the segment ended, signed: the
+        // next segment is held to that, so a frame dropped at the end of
+        // this one is named here, not again at the start of the next.
+        next.expectNumber = t.firstFrame + t.frameCount;
+        next.chain = t.lastRecordHash.slice();
+        next.lastFrame = next.expectNumber - 1;
+      } else if (seg.decrypted && trailerSeen) {
         next.expectNumber = c.expectNumber;
         next.chain = c.chain;
         if (c.seen > 0) next.lastFrame = c.lastNumber;
+      }
+      if (foreign && c.failed > 0) {
+        const first = c.firstNumber, last = c.lastNumber;
+        const whose = !equal(header!.device, this.device) ? `signed by device ${deviceFingerprint(header!.device)}, not the recording's (${deviceFingerprint(this.device)})` : `of recording ${toHex(header!.recording)}, not this one`;
+        this.problem({ kind: "frame-signature", segment: sequence, frame: first, file: f.age, message: `segment ${sequence}: ${c.failed} of its ${c.seen} frames (${range(first, last, "frame")}) are ${whose}; none is counted as verified` }, seg);
+        this.badFrame(seg, first);
       }
     }
     if (foreign) {
@@ -388,7 +426,12 @@ class RecordingVerifier {
     return next;
   }
 
-  private checkTrailer(seg: SegmentResult, f: SegmentFiles, m: Manifest | null, t: Uint8Array, signature: Uint8Array, header: Uint8Array, c: FrameChecker): void {
+  /**
+   * Checks the trailer against the stream and the manifest; returns it when
+   * it is this segment's own, signed by the recording's device (then its
+   * account of the segment's end can be relied on).
+   */
+  private checkTrailer(seg: SegmentResult, f: SegmentFiles, m: Manifest | null, t: Uint8Array, signature: Uint8Array, header: Uint8Array, c: FrameChecker): Trailer | null {
     const sequence = seg.sequence;
     const tr = parseTrailer(t);
     const wrong: string[] = [];
@@ -409,6 +452,12 @@ class RecordingVerifier {
     if (!equal(tr.headerHash, new Uint8Array(createHash("sha256").update(header).digest()))) wrong.push("it does not name this segment's header");
     if (!c.lastRecordHash || !equal(tr.lastRecordHash, c.lastRecordHash)) wrong.push("it does not name the last frame's record");
     if (wrong.length) this.problem({ kind: "trailer", segment: sequence, file: f.age!, message: `segment ${sequence}'s trailer: ${wrong.join("; ")}` }, seg);
+    const own = code === 0 && equal(tr.device, this.device) && toHex(tr.recording) === this.recording && tr.sequence === sequence && tr.firstFrame >= 0 && tr.frameCount >= 1;
+    const end = own ? tr.firstFrame + tr.frameCount : -1;
+    if (own && c.expectNumber !== null && c.expectNumber < end && !c.quiet) {
+      this.problem({ kind: "frame-number", segment: sequence, frame: c.expectNumber, file: f.age!, message: `${range(c.expectNumber, end - 1, "frame")} ${c.expectNumber === end - 1 ? "is" : "are"} missing at the end of segment ${sequence} (its signed trailer ends at frame ${end - 1})` }, seg);
+      this.badFrame(seg, c.expectNumber);
+    }
     if (m) {
       const differ: string[] = [];
       if (m.first_frame !== tr.firstFrame) differ.push("first_frame");
@@ -418,6 +467,7 @@ class RecordingVerifier {
       if (m.final !== tr.final) differ.push("final");
       if (differ.length) this.problem({ kind: "manifest-stream", segment: sequence, file: f.manifestFile!, message: `segment ${sequence}'s manifest disagrees with its signed trailer on ${differ.join(", ")}` }, seg);
     }
+    return own && end <= Number.MAX_SAFE_INTEGER ? tr : null;
   }
 
   result(): RecordingResult {
@@ -433,10 +483,10 @@ class RecordingVerifier {
       fingerprint: deviceFingerprint(this.device),
       // Pinned means held to the enrolled key and found to match it throughout.
       device_pinned: this.o.pinnedDevice !== null && !this.problems.listed.some((p) => p.kind === "device-mismatch"),
-      first_time_us: firstTimes.length ? Math.min(...firstTimes) : null,
-      last_time_us: lastTimes.length ? Math.max(...lastTimes) : null,
-      first_frame: present.length ? Math.min(...present.map((s) => s.first_frame!)) : null,
-      last_frame: present.length ? Math.max(...present.map((s) => s.first_frame! + s.frame_count! - 1)) : null,
+      first_time_us: firstTimes.length ? minOf(firstTimes) : null,
+      last_time_us: lastTimes.length ? maxOf(lastTimes) : null,
+      first_frame: present.length ? minOf(present.map((s) => s.first_frame!)) : null,
+      last_frame: present.length ? maxOf(present.map((s) => s.first_frame! + s.frame_count! - 1)) : null,
       frames_declared: present.reduce((n, s) => n + s.frame_count!, 0),
       frames_verified: this.framesVerified,
       final: last?.final ?? false,
@@ -477,7 +527,7 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
   } catch (e) {
     throw new SealcamError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, EXIT.USAGE);
   }
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   const bad: number[] = [];
   let result: ClipResult | null = null;
   try {
@@ -489,7 +539,7 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
     const h = parseClipHeader(head);
     const device = o.pinnedDevice ?? h.device.slice();
     const recording = toHex(h.recording);
-    const problem = (p: Omit<Problem, "recording" | "file">) => problems.push({ ...p, recording, file: path });
+    const problem = (p: Omit<Problem, "recording" | "file">) => problems.add({ ...p, recording, file: path });
     if (!equal(h.device, device)) problem({ kind: "device-mismatch", message: `the clip names device ${deviceFingerprint(h.device)}, not the one given with --device (${deviceFingerprint(device)})` });
     if (!h.reservedZero) problem({ kind: "clip", message: "the clip header's reserved bytes are not zero" });
     if (h.firstFrame < 0 || h.frameCount < 1) problem({ kind: "clip", message: "the clip header's first frame or frame count is out of range" });
@@ -497,6 +547,8 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
       problem({ kind: p.kind, frame: p.frame, message: p.message });
       if (bad.length < BAD_FRAMES_LISTED && bad[bad.length - 1] !== p.frame) bad.push(p.frame);
     });
+    // Held to another key than the clip's own, no frame can verify: one line says so.
+    checker.quiet = !equal(h.device, device);
     let firstKey: boolean | null = null;
     let endEntry: Uint8Array | null = null;
     let endAt = -1;
@@ -560,6 +612,7 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
       if (endAt !== hashed || !equal(end!.subarray(9, 41), new Uint8Array(sha.digest()))) problem({ kind: "clip", message: "the clip's end entry checksum does not match its contents (damaged or edited after export)" });
       if (count !== checker.seen || h.frameCount !== checker.seen) problem({ kind: "clip", message: `the clip declares ${h.frameCount} frames (end entry: ${count}) but holds ${checker.seen}` });
     }
+    if (checker.quiet && checker.failed > 0) problem({ kind: "frame-signature", frame: checker.firstNumber, message: `${checker.failed} of the clip's ${checker.seen} frames do not verify under the device key given; none is counted as verified` });
     if (firstKey === false) problem({ kind: "clip", frame: h.firstFrame, message: `the clip's first frame (${h.firstFrame}) is not a keyframe` });
     if (h.requestedFirst < h.firstFrame || h.requestedLast < h.requestedFirst || (checker.seen > 0 && h.requestedLast > checker.lastNumber)) {
       problem({ kind: "clip", message: `the asked range (frames ${h.requestedFirst}–${h.requestedLast}) is not within the clip's frames` });
@@ -570,7 +623,7 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
       device: toHex(device),
       device_key: formatDevicePublicKey(device),
       fingerprint: deviceFingerprint(device),
-      device_pinned: o.pinnedDevice !== null && !problems.some((p) => p.kind === "device-mismatch"),
+      device_pinned: o.pinnedDevice !== null && !problems.listed.some((p) => p.kind === "device-mismatch"),
       first_frame: h.firstFrame,
       frame_count: checker.seen,
       first_time_us: checker.seen ? checker.firstTimeUs : null,
@@ -578,8 +631,9 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
       requested: [h.requestedFirst, h.requestedLast],
       frames_verified: checker.verified,
       bad_frames: bad,
-      problems,
-      intact: problems.length === 0,
+      problems: problems.listed,
+      problems_more: problems.more,
+      intact: problems.count === 0,
     };
   } finally {
     closeSync(fd);
@@ -623,6 +677,7 @@ export async function verifyPaths(paths: readonly string[], o: VerifyOptions): P
   }
   let tried = 0;
   let refused = 0;
+  let refusedIntact = 0;
   for (const [id, files] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     let device = recordingDevice(files, o.pinnedDevice);
     if (device === null) {
@@ -633,10 +688,14 @@ export async function verifyPaths(paths: readonly string[], o: VerifyOptions): P
     await rv.run(files);
     tried += rv.tried;
     refused += rv.refused;
+    refusedIntact += rv.refusedIntact;
     report.recordings.push(rv.result());
   }
   if (o.clips !== false) for (const clip of inputs.clips) report.clips.push(await verifyClip(clip, o));
-  if (o.identities.length && tried > 0 && refused === tried) {
+  // An identity that opens nothing, on files that are the ones their manifests
+  // signed, is the wrong key: unusable input. If the files were replaced, it
+  // may be the files that are wrong, and that is evidence (exit 1).
+  if (o.identities.length && tried > 0 && refused === tried && refusedIntact === refused) {
     const who = o.identities.map((i) => i.recipient).join(", ");
     throw new SealcamError(`the identity given (${who}) opens none of the ${tried} segment${tried === 1 ? "" : "s"}: it is not a recipient of this evidence`, EXIT.USAGE);
   }
