@@ -3,15 +3,21 @@
 // recording made by sealcam's own CLI: an intact recording verifies with no
 // problem and every frame of the fixture comes back; a changed frame byte, an
 // edited manifest member and a removed segment are each found and named.
+// A clip exported by the CLI verifies on its own; a changed frame byte, a
+// removed frame entry and another device's key are each found and named, and
+// sealcam's own `verify` reaches the same verdict on each.
 // Only this test touches sealcam's tooling; the verifier never does.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, cpSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, cpSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Decrypter, Encrypter, generateIdentity } from "age-encryption";
-import { verifyRecording, strictVerify, type Report, type Problem } from "./independent/verifier.ts";
+import { verifyRecording, verifyClip, strictVerify, type Report, type Problem, type ClipReport, type ClipProblem } from "./independent/verifier.ts";
 import { loadVectors } from "./helpers/vectors.ts";
+import { REQUIRE_ALL } from "./helpers/module.ts";
 import { decode as bech32Decode } from "../host/keys/bech32.ts";
 import { ROOT, sealcam } from "./helpers/cli.ts";
 
@@ -183,5 +189,205 @@ describe("independent verifier on a sealcam recording", () => {
     for (const f of segmentFiles(dir).get(seq)!) rmSync(join(dir, f));
     const r = await verifyRecording(dir, identity);
     assert.ok(named(r, (p) => p.segment === seq - 1 && /not final/.test(p.what)), show(r.problems));
+  });
+});
+
+// ---------------------------------------------------------------- clips
+
+const FFMPEG_MISSING = spawnSync("ffmpeg", ["-version"]).error !== undefined;
+const clipSkip = FFMPEG_MISSING && !REQUIRE_ALL ? "needs ffmpeg (sealcam export remuxes the clip's MP4 with it)" : false;
+if (clipSkip) console.log(`# independent clip tests skipped: ${clipSkip}`);
+if (FFMPEG_MISSING && REQUIRE_ALL) {
+  it("has ffmpeg for the clip tests (SEALCAM_REQUIRE_ALL=1)", () => assert.fail("ffmpeg is required: apt-get install ffmpeg"));
+}
+
+const showClip = (r: ClipReport) => JSON.stringify(r.problems, null, 1);
+const namedClip = (r: ClipReport, p: (x: ClipProblem) => boolean) => r.problems.some(p);
+const framesBlamed = (r: ClipReport) => [...new Set(r.problems.flatMap((p) => (p.frame === undefined ? [] : [p.frame])))];
+const sha256 = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
+
+interface ClipEntry {
+  /** offset of the entry's type byte; `end` is one past its signature */
+  start: number;
+  end: number;
+  /** offset of the frame's first byte, and its length */
+  frameAt: number;
+  n: number;
+  frame: number;
+}
+
+/** The frame entries of a clip and the offset of its end entry, by FORMAT.md's layout. */
+function clipEntries(clip: Uint8Array): { entries: ClipEntry[]; endAt: number } {
+  const dv = new DataView(clip.buffer, clip.byteOffset, clip.byteLength);
+  const entries: ClipEntry[] = [];
+  let pos = 128;
+  while (clip[pos] === 0x46) {
+    const n = Number(dv.getBigUint64(pos + 1, true));
+    const record = pos + 9 + n;
+    entries.push({ start: pos, end: record + 176 + 64, frameAt: pos + 9, n, frame: Number(dv.getBigUint64(record + 48, true)) });
+    pos = record + 176 + 64;
+  }
+  assert.equal(clip[pos], 0x45, "an end entry follows the frame entries");
+  return { entries, endAt: pos };
+}
+
+/** A clip rebuilt from a header and frame entries, with an end entry whose count and SHA-256 are right for them. */
+function sealClip(header: Uint8Array, entries: Uint8Array[]): Uint8Array {
+  const body = Buffer.concat([header, ...entries]);
+  const end = new Uint8Array(41);
+  end[0] = 0x45;
+  new DataView(end.buffer).setBigUint64(1, BigInt(entries.length), true);
+  end.set(sha256(body), 9);
+  return Buffer.concat([body, end]);
+}
+
+describe("independent verifier on a sealcam clip", { skip: clipSkip }, () => {
+  let work: string;
+  let clipFile: string; // frames 90–160 of the recording, as `sealcam export` wrote them
+  let clip: Uint8Array;
+  let device: string; // hex, the key the recording's manifests name
+  let otherDevice: string; // hex, another camera's key
+  let otherDevicePub: string; // its device.pub, for `sealcam verify --device`
+  let recordingFrames: Uint8Array[]; // every frame of the recording, from verifyRecording
+
+  /** sealcam's own verdict on a clip: 0 intact, 1 problems. */
+  const sealcamVerdict = (file: string, ...args: string[]) => {
+    const r = sealcam("verify", file, ...args);
+    assert.ok(r.code === 0 || r.code === 1, `sealcam verify exits 0 or 1 (got ${r.code}; stderr: ${r.err})`);
+    return r.code;
+  };
+  const write = (name: string, bytes: Uint8Array) => {
+    const file = join(work, name);
+    writeFileSync(file, bytes);
+    return file;
+  };
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), "sealcam-independent-clip-"));
+    const keys = join(work, "keys");
+    assert.equal(sealcam("keygen", "--out", keys).code, 0, "keygen");
+    const other = join(work, "other");
+    assert.equal(sealcam("keygen", "--out", other, "--device-only").code, 0, "keygen --device-only");
+    otherDevicePub = join(other, "device.pub");
+    otherDevice = Buffer.from(bech32Decode(readFileSync(otherDevicePub, "utf8").trim(), "sealcamdev")).toString("hex");
+    const recipient = readFileSync(join(keys, "force.pub"), "utf8").trim();
+    const rec = join(work, "rec");
+    const r = sealcam("record", "--recipient", recipient, "--out", rec, "--device-key", join(keys, "device.key"), "--segment-seconds", "1");
+    assert.equal(r.code, 0, `record: ${r.err}`);
+    const x = sealcam("export", rec, "--identity", join(keys, "force.key"), "--from", "100", "--to", "160", "--out", join(work, "x.mp4"));
+    assert.equal(x.code, 0, `export: ${x.err}`);
+    clipFile = join(work, "x.sealclip");
+    assert.ok(existsSync(clipFile), "export writes x.sealclip beside x.mp4");
+    clip = new Uint8Array(readFileSync(clipFile));
+    const devices = new Set(readdirSync(rec).filter((n) => n.endsWith(".manifest.json")).map((n) => JSON.parse(readFileSync(join(rec, n), "utf8")).device as string));
+    assert.equal(devices.size, 1, "the manifests name one device");
+    [device] = devices;
+    const full = await verifyRecording(rec, join(keys, "force.key"), { device });
+    assert.deepEqual(full.problems, [], show(full.problems));
+    recordingFrames = full.frameBytes;
+  });
+
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("an exported clip verifies alone: frames 90–160, 71 frames, every signature valid under the manifests' key", async () => {
+    const r = await verifyClip(clipFile, device);
+    assert.deepEqual(r.problems, [], showClip(r));
+    assert.equal(r.device, device, "the header names the device key the manifests name");
+    assert.equal(r.firstFrame, 90, "from the keyframe at or before frame 100");
+    assert.equal(r.lastFrame, 160);
+    assert.deepEqual(r.requested, [100, 160]);
+    assert.equal(r.count, 71);
+    assert.equal(r.headerCount, 71);
+    assert.equal(r.frames, 71, "every frame passed every check, its signature included");
+    assert.deepEqual(r.segments, [3, 4, 5], "1 s segments of 30 frames: frames 90–160 come from segments 3 to 5");
+    assert.equal(r.frameBytes.length, 71);
+    r.frameBytes.forEach((f, i) => assert.ok(Buffer.from(f).equals(Buffer.from(recordingFrames[90 + i])), `frame ${90 + i} is the recording's, byte for byte`));
+    const unpinned = await verifyClip(clipFile);
+    assert.deepEqual(unpinned.problems, [], showClip(unpinned));
+    assert.equal(sealcamVerdict(clipFile), 0, "sealcam verify agrees");
+  });
+
+  it("one byte flipped inside frame 130's bytes: frame 130 is named, and the end entry's checksum", async () => {
+    const target = clipEntries(clip).entries.find((e) => e.frame === 130)!;
+    const bytes = clip.slice();
+    bytes[target.frameAt + Math.floor(target.n / 2)] ^= 0x01;
+    const file = write("flipped.sealclip", bytes);
+    const r = await verifyClip(file, device);
+    assert.ok(namedClip(r, (p) => p.frame === 130 && p.segment === 4 && /SHA-512/.test(p.what)), showClip(r));
+    assert.ok(namedClip(r, (p) => p.frame === undefined && /end entry's SHA-256/.test(p.what)), showClip(r));
+    assert.deepEqual(framesBlamed(r), [130], "no other frame is blamed");
+    assert.equal(r.frames, 70);
+    assert.equal(sealcamVerdict(file), 1, "sealcam verify agrees");
+
+    // The checksum is not what catches it: recomputed, the frame is still named.
+    const { entries } = clipEntries(bytes);
+    const resealed = write("flipped-resealed.sealclip", sealClip(bytes.subarray(0, 128), entries.map((e) => bytes.subarray(e.start, e.end))));
+    const again = await verifyClip(resealed, device);
+    assert.ok(namedClip(again, (p) => p.frame === 130 && /SHA-512/.test(p.what)), showClip(again));
+    assert.ok(!namedClip(again, (p) => /end entry/.test(p.what)), showClip(again));
+    assert.deepEqual(framesBlamed(again), [130]);
+    assert.equal(sealcamVerdict(resealed), 1, "sealcam verify agrees");
+  });
+
+  it("frame 130's entry removed from the middle: the missing frame is named, even with the header and end entry made to match", async () => {
+    const { entries } = clipEntries(clip);
+    const gone = entries.find((e) => e.frame === 130)!;
+    const file = write("removed.sealclip", Buffer.concat([clip.subarray(0, gone.start), clip.subarray(gone.end)]));
+    const r = await verifyClip(file, device);
+    assert.ok(namedClip(r, (p) => p.frame === 130 && /frame 130 is missing/.test(p.what)), showClip(r));
+    assert.ok(namedClip(r, (p) => /header's frame count 71 differs from the 70 frames/.test(p.what)), showClip(r));
+    assert.ok(namedClip(r, (p) => /end entry's frame count 71 differs/.test(p.what)), showClip(r));
+    assert.ok(namedClip(r, (p) => /end entry's SHA-256/.test(p.what)), showClip(r));
+    assert.equal(r.count, 70);
+    assert.ok(r.frames < 70, "frame 131, which names frame 130's record, does not verify in this clip");
+    assert.equal(sealcamVerdict(file), 1, "sealcam verify agrees");
+
+    // The header and end entry are not signed: an editor can make them agree.
+    // The record chain still names the gap.
+    const header = clip.slice(0, 128);
+    new DataView(header.buffer).setBigUint64(64, 70n, true);
+    const kept = entries.filter((e) => e !== gone).map((e) => clip.subarray(e.start, e.end));
+    const careful = write("removed-resealed.sealclip", sealClip(header, kept));
+    const again = await verifyClip(careful, device);
+    assert.ok(namedClip(again, (p) => p.frame === 130 && /frame 130 is missing/.test(p.what)), showClip(again));
+    assert.ok(!namedClip(again, (p) => /count|end entry/.test(p.what)), showClip(again));
+    assert.equal(sealcamVerdict(careful), 1, "sealcam verify agrees");
+  });
+
+  it("held to another device's key: the header and every frame's signature are refused", async () => {
+    const r = await verifyClip(clipFile, otherDevice);
+    assert.ok(namedClip(r, (p) => p.frame === undefined && /another device key/.test(p.what)), showClip(r));
+    for (let f = 90; f <= 160; f++) assert.ok(namedClip(r, (p) => p.frame === f && /signature does not verify/.test(p.what)), `frame ${f}: ${showClip(r)}`);
+    assert.equal(r.frames, 0);
+    assert.equal(sealcamVerdict(clipFile, "--device", otherDevicePub), 1, "sealcam verify agrees");
+  });
+
+  it("a shorter clip cut from the clip with a new header verifies, but only when it starts at a keyframe", async () => {
+    // FORMAT.md: such a clip is still a true statement about consecutive frames.
+    const { entries } = clipEntries(clip);
+    const cut = (from: number, to: number) => {
+      const kept = entries.filter((e) => e.frame >= from && e.frame <= to);
+      const header = clip.slice(0, 128);
+      const dv = new DataView(header.buffer);
+      dv.setBigUint64(56, BigInt(from), true);
+      dv.setBigUint64(64, BigInt(kept.length), true);
+      dv.setBigUint64(72, BigInt(from), true);
+      dv.setBigUint64(80, BigInt(to), true);
+      const firstRecord = kept[0].frameAt + kept[0].n;
+      header.set(clip.subarray(firstRecord + 144, firstRecord + 176), 88); // the previous record hash the first record names
+      return sealClip(header, kept.map((e) => clip.subarray(e.start, e.end)));
+    };
+    const good = write("cut-120-150.sealclip", cut(120, 150));
+    const r = await verifyClip(good, device);
+    assert.deepEqual(r.problems, [], showClip(r));
+    assert.equal(r.frames, 31);
+    assert.equal(sealcamVerdict(good), 0, "sealcam verify agrees");
+
+    const bad = write("cut-121-150.sealclip", cut(121, 150));
+    const r2 = await verifyClip(bad, device);
+    assert.ok(namedClip(r2, (p) => p.frame === 121 && /first frame \(121\) is not a keyframe/.test(p.what)), showClip(r2));
+    assert.equal(sealcamVerdict(bad), 1, "sealcam verify agrees");
   });
 });

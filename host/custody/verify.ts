@@ -543,7 +543,10 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
     if (!equal(h.device, device)) problem({ kind: "device-mismatch", message: `the clip names device ${deviceFingerprint(h.device)}, not the one given with --device (${deviceFingerprint(device)})` });
     if (!h.reservedZero) problem({ kind: "clip", message: "the clip header's reserved bytes are not zero" });
     if (h.firstFrame < 0 || h.frameCount < 1) problem({ kind: "clip", message: "the clip header's first frame or frame count is out of range" });
-    const checker = new FrameChecker(o.crypto, device, h.recording.slice(), null, h.firstFrame >= 0 ? h.firstFrame : null, h.chain.slice(), -1, (p) => {
+    // Numbering starts from the first record, not the (unsigned) header: an
+    // edited header is then one line about the header, not a chain break
+    // blamed on the second frame.
+    const checker = new FrameChecker(o.crypto, device, h.recording.slice(), null, null, h.chain.slice(), -1, (p) => {
       problem({ kind: p.kind, frame: p.frame, message: p.message });
       if (bad.length < BAD_FRAMES_LISTED && bad[bad.length - 1] !== p.frame) bad.push(p.frame);
     });
@@ -612,6 +615,8 @@ export async function verifyClip(path: string, o: VerifyOptions): Promise<ClipRe
       if (endAt !== hashed || !equal(end!.subarray(9, 41), new Uint8Array(sha.digest()))) problem({ kind: "clip", message: "the clip's end entry checksum does not match its contents (damaged or edited after export)" });
       if (count !== checker.seen || h.frameCount !== checker.seen) problem({ kind: "clip", message: `the clip declares ${h.frameCount} frames (end entry: ${count}) but holds ${checker.seen}` });
     }
+    if (checker.seen > 0 && checker.firstNumber !== h.firstFrame) problem({ kind: "clip", frame: checker.firstNumber, message: `the clip header says its first frame is ${h.firstFrame}, but its first record is frame ${checker.firstNumber}` });
+    if (checker.seen > 0 && checker.firstNumber === 0 && !equal(h.chain, new Uint8Array(32))) problem({ kind: "frame-chain", frame: 0, message: "frame 0 names a previous record, but a recording's first frame has none (its chain value must be zero)" });
     if (checker.quiet && checker.failed > 0) problem({ kind: "frame-signature", frame: checker.firstNumber, message: `${checker.failed} of the clip's ${checker.seen} frames do not verify under the device key given; none is counted as verified` });
     if (firstKey === false) problem({ kind: "clip", frame: h.firstFrame, message: `the clip's first frame (${h.firstFrame}) is not a keyframe` });
     if (h.requestedFirst < h.firstFrame || h.requestedLast < h.requestedFirst || (checker.seen > 0 && h.requestedLast > checker.lastNumber)) {

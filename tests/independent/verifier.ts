@@ -17,6 +17,13 @@
 //     agreement with the manifest.
 // Problems name the segment (its sequence number; -1 when no segment applies)
 // and, where one applies, the frame number.
+//
+// verifyClip(path, devicePublicKey?) checks a clip evidence file (`.sealclip`)
+// on its own: the clip header, every frame entry as for a segment (hash,
+// record fields, numbering, the record-hash chain from the header's chain
+// value, keyframe flag, capture times, signature), the counts, the end entry's
+// SHA-256, nothing after it, a keyframe first and the asked range within the
+// clip. Its problems name the frame and the segment its record names.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -669,5 +676,205 @@ export async function verifyRecording(dir: string, identity?: string, options: V
       prev = r.next;
     }
   }
+  return report;
+}
+
+// ---------------------------------------------------------------- clips (.sealclip)
+
+const CLIP_MAGIC = enc.encode("SCAMCLP1");
+const CLIP_HEADER_BYTES = 128;
+const END_ENTRY_BYTES = 41; // 'E' ‖ u64 count ‖ SHA-256
+const ENTRY_END = 0x45; // 'E'
+const FRAME_ENTRY_FIXED = 1 + 8 + RECORD_BYTES + SIG_BYTES; // everything of a frame entry but the frame
+const MAX_FRAME_BYTES = 64n * 1024n * 1024n; // "Frame entry": 1 ≤ n ≤ 64 MiB
+const TIME_LIMIT = 2n ** 53n; // "Frame record": capture times are below 2^53
+
+export interface ClipProblem {
+  /** frame number, when the problem is one frame's (a missing frame is named by its own number) */
+  frame?: number;
+  /** the segment of the recording that frame's record names, when its record was read */
+  segment?: number;
+  what: string;
+}
+
+export interface ClipReport {
+  /** frames that passed every check (hash, record fields, numbering, chain, keyframe flag, time, signature) */
+  frames: number;
+  /** frame entries present in the file */
+  count: number;
+  /** the header's claims: first frame number, frame count, the range asked for at export */
+  firstFrame: number;
+  headerCount: number;
+  requested: [number, number];
+  /** frame number of the last frame entry's record; null when the clip holds none */
+  lastFrame: number | null;
+  /** recording id (hex) the header names */
+  recording: string;
+  /** device public key (hex) the header names: only the clip's own claim unless a key was given */
+  device: string;
+  /** segment sequence numbers the records name, in order, each once */
+  segments: number[];
+  problems: ClipProblem[];
+  /** every frame parsed from the clip, in file order (verified or not) */
+  frameBytes: Uint8Array[];
+}
+
+function deviceKeyBytes(key: string | Uint8Array): Uint8Array {
+  if (typeof key === "string") {
+    if (!/^[0-9a-f]{64}$/.test(key)) throw new Error("devicePublicKey must be 64 lowercase hex digits");
+    return unhex(key);
+  }
+  if (key.length !== 32) throw new Error("devicePublicKey must be 32 bytes");
+  return key;
+}
+
+/**
+ * Verify a clip evidence file (FORMAT.md, "The clip evidence file") on its
+ * own. `devicePublicKey` (64 lowercase hex, or 32 bytes) is the device's key
+ * as known from elsewhere (device.pub, the recording's manifests); every
+ * record must be signed by it. Without it the signatures are checked under
+ * the key the clip header names, which proves only that the clip is
+ * consistent with itself. Throws if the file cannot be read.
+ */
+export async function verifyClip(path: string, devicePublicKey?: string | Uint8Array): Promise<ClipReport> {
+  const given = devicePublicKey === undefined ? null : deviceKeyBytes(devicePublicKey);
+  const file = new Uint8Array(await readFile(path));
+  const problems: ClipProblem[] = [];
+  const report: ClipReport = {
+    frames: 0, count: 0, firstFrame: Number.NaN, headerCount: Number.NaN, requested: [Number.NaN, Number.NaN],
+    lastFrame: null, recording: "", device: "", segments: [], problems, frameBytes: [],
+  };
+  const problem = (what: string, frame?: bigint, segment?: number) => {
+    const p: ClipProblem = { what };
+    if (frame !== undefined) p.frame = num(frame);
+    if (segment !== undefined) p.segment = segment;
+    problems.push(p);
+  };
+
+  if (file.length < CLIP_HEADER_BYTES) {
+    problem(`the file (${file.length} bytes) is shorter than the 128-byte clip header`);
+    return report;
+  }
+  // -------- clip header
+  const header = file.subarray(0, CLIP_HEADER_BYTES);
+  if (!equal(header.subarray(0, 8), CLIP_MAGIC)) problem("clip header magic is not SCAMCLP1");
+  const hDevice = header.subarray(8, 40);
+  const recording = header.subarray(40, 56);
+  const hFirst = u64(header, 56);
+  const hCount = u64(header, 64);
+  const askedFirst = u64(header, 72);
+  const askedLast = u64(header, 80);
+  const hChain = header.subarray(88, 120);
+  report.device = hex(hDevice);
+  report.recording = hex(recording);
+  report.firstFrame = num(hFirst);
+  report.headerCount = num(hCount);
+  report.requested = [num(askedFirst), num(askedLast)];
+  if (!allZero(header.subarray(120, 128))) problem("clip header's reserved bytes 120–127 are not zero");
+  if (hCount === 0n) problem("clip header's frame count is 0 (at least 1 is required)");
+  if (given && !equal(hDevice, given)) problem("clip header names another device key than the one given");
+  const key = given ?? hDevice;
+
+  // -------- entries
+  let pos = CLIP_HEADER_BYTES;
+  let expectedFrame = hFirst;
+  let prevHash: Uint8Array = hChain;
+  let lastTime: bigint | null = null;
+  let lastSegment: number | null = null;
+  let lastNumber: bigint | null = null;
+  let first: { number: bigint; keyframe: boolean } | null = null; // the first frame entry's record
+  let count = 0n;
+  let sawEnd = false;
+
+  while (pos < file.length) {
+    const type = file[pos];
+    if (type === ENTRY_FRAME) {
+      if (pos + 9 > file.length) {
+        problem(`the file ends inside a frame entry at byte ${pos}`, expectedFrame);
+        break;
+      }
+      const n = u64(file, pos + 1);
+      if (BigInt(pos) + BigInt(FRAME_ENTRY_FIXED) + n > BigInt(file.length)) {
+        problem(`the frame entry at byte ${pos} (frame length ${n}) runs past the end of the file`, expectedFrame);
+        break;
+      }
+      const fStart = pos + 9;
+      const fEnd = fStart + Number(n);
+      const frame = file.subarray(fStart, fEnd);
+      const record = file.subarray(fEnd, fEnd + RECORD_BYTES);
+      const sig = file.subarray(fEnd + RECORD_BYTES, fEnd + RECORD_BYTES + SIG_BYTES);
+      pos = fEnd + RECORD_BYTES + SIG_BYTES;
+
+      const fnum = u64(record, 48);
+      const seg = u32(record, 68);
+      const before = problems.length;
+      const bad = (what: string) => problem(what, fnum, seg);
+      if (fnum > expectedFrame) {
+        const gap = fnum - expectedFrame > 1n ? `frames ${expectedFrame}–${fnum - 1n} are` : `frame ${expectedFrame} is`;
+        problem(`${gap} missing from the clip: the next record is frame ${fnum}`, expectedFrame);
+      } else if (fnum < expectedFrame) {
+        bad(`frame number ${fnum} where ${expectedFrame} was expected (repeated or out of order)`);
+      }
+      if (n === 0n || n > MAX_FRAME_BYTES) bad(`frame length ${n} is outside 1 byte … 64 MiB`);
+      if (!equal(record.subarray(0, 32), hDevice)) bad("record's device key is not the clip header's");
+      if (!equal(record.subarray(32, 48), recording)) bad("record's recording id is not the clip header's");
+      const time = u64(record, 56);
+      if (lastTime !== null && time < lastTime) bad(`capture time ${time} is earlier than the previous frame's ${lastTime}`);
+      if (time >= TIME_LIMIT) bad(`capture time ${time} is not below 2^53`);
+      const flags = u32(record, 64);
+      if ((flags & ~1) !== 0) bad(`record flags 0x${flags.toString(16)} have bits other than bit 0 set`);
+      if (lastSegment !== null && seg < lastSegment) bad(`record names segment ${seg}, before the previous frame's segment ${lastSegment}`);
+      if (u64(record, 72) !== n) bad(`record's frame length ${u64(record, 72)} differs from the entry's ${n}`);
+      if (!equal(sha512(frame), record.subarray(80, 144))) bad("the frame's SHA-512 does not match its record (frame bytes altered)");
+      if (fnum === 0n && !allZero(record.subarray(144, 176))) bad("frame 0's record names a previous record hash that is not 32 zero bytes");
+      if (!equal(record.subarray(144, 176), prevHash))
+        bad(count === 0n ? "record's previous record hash is not the clip header's chain value" : "record's previous record hash is not the record hash of the frame before it in the clip (chain broken)");
+      const h = annexB(frame);
+      const keyframe = (flags & 1) === 1;
+      if (n > 0n) {
+        // an empty frame is already named by the length check
+        if (h.error) bad(h.error);
+        else if (h.idr !== keyframe) bad(h.idr ? "the frame holds an IDR slice but is not flagged as a keyframe" : "the frame is flagged as a keyframe but holds no IDR slice");
+      }
+      const signed = concat(DOMAIN_RECORD, record);
+      const why = strictVerify(sig, signed, key);
+      if (why) bad(`record signature does not verify${given ? " under the device key given" : ""}: ${why}`);
+      if (problems.length === before) report.frames++;
+
+      if (count === 0n) first = { number: fnum, keyframe: keyframe && h.idr };
+      if (!report.segments.includes(seg)) report.segments.push(seg);
+      report.frameBytes.push(frame);
+      prevHash = sha256(signed);
+      expectedFrame = fnum + 1n;
+      lastNumber = fnum;
+      lastTime = time;
+      lastSegment = seg;
+      count++;
+    } else if (type === ENTRY_END) {
+      sawEnd = true;
+      if (pos + END_ENTRY_BYTES > file.length) {
+        problem(`the end entry at byte ${pos} is truncated (${file.length - pos} of 41 bytes)`);
+        break;
+      }
+      const endCount = u64(file, pos + 1);
+      if (!equal(file.subarray(pos + 9, pos + END_ENTRY_BYTES), sha256(file.subarray(0, pos))))
+        problem("the end entry's SHA-256 is not that of the bytes before it (the file was damaged or edited after export)");
+      if (endCount !== count) problem(`the end entry's frame count ${endCount} differs from the ${count} frames present`);
+      if (pos + END_ENTRY_BYTES !== file.length) problem(`${file.length - pos - END_ENTRY_BYTES} bytes follow the end entry`);
+      break;
+    } else {
+      problem(`unknown entry type 0x${type.toString(16).padStart(2, "0")} at byte ${pos}`, expectedFrame);
+      break;
+    }
+  }
+  if (!sawEnd) problem("the clip has no end entry (truncated)");
+  if (hCount !== count) problem(`the clip header's frame count ${hCount} differs from the ${count} frames present`);
+  if (count === 0n) problem("the clip holds no frame");
+  if (first && !first.keyframe) problem(`the clip's first frame (${first.number}) is not a keyframe`, first.number);
+  report.count = num(count);
+  report.lastFrame = lastNumber === null ? null : num(lastNumber);
+  if (askedFirst > askedLast) problem(`the asked range (frames ${askedFirst}–${askedLast}) ends before it starts`);
+  else if (askedFirst < hFirst || lastNumber === null || askedLast > lastNumber)
+    problem(`the asked range (frames ${askedFirst}–${askedLast}) does not lie within the clip's frames ${hFirst}–${lastNumber ?? "(none)"}`);
   return report;
 }
