@@ -13,13 +13,15 @@ import { join, resolve } from "node:path";
 import { EXIT, SealcamError } from "../errors.ts";
 import { openSource, type CaptureSource, type SourceOptions, type TimedAccessUnit } from "../capture/index.ts";
 import { Recorder, describeEvent, seededEntropy, MIN_SEGMENT_SECONDS, type RecordingSummary } from "../camera/index.ts";
-import { SegmentStore, type CommittedSegment } from "../store/index.ts";
+import { SegmentStore, type CommittedSegment, type SegmentSink } from "../store/index.ts";
+import { FlashDevice, FlashStore } from "../flash/index.ts";
+import { loadBoard } from "../flash/board.ts";
 import { Crypto } from "../engine/crypto.ts";
 import {
   parseRecipient, loadDeviceKey, writeDeviceKey, generateDeviceSeed, deviceFingerprint, formatDevicePublicKey,
 } from "../keys/index.ts";
 
-const HELP = `usage: sealcam record --recipient age1… [--recipient age1…] --out DIR [options]
+const HELP = `usage: sealcam record --recipient age1… [--recipient age1…] (--out DIR | --flash IMAGE) [options]
   --recipient KEY        the force's age recipient (age1…); repeat for up to 8
   --out DIR              the segment store (created if missing)
   --source SRC           fixture (default: the 12 s test clip), ffmpeg (a live test
@@ -28,6 +30,9 @@ const HELP = `usage: sealcam record --recipient age1… [--recipient age1…] --
   --seconds N            record at most N seconds (default: the whole source; ffmpeg 10)
   --segment-seconds N    cut segments at the first keyframe after N seconds (default 4)
   --device-key FILE      the camera's device key (default DIR/device.key, created if missing)
+  --flash IMAGE          record into the camera's simulated flash instead of a folder
+                         (created erased if missing; needs --device-key); see sealcam flash
+  --board NAME|FILE      the board whose flash geometry to use (default sim: boards/sim.json)
 Ctrl-C stops the recording cleanly: the open segment is committed as the final one.`;
 
 const MAX_RECIPIENTS = 8;
@@ -95,6 +100,8 @@ export async function recordCommand(args: string[]): Promise<number> {
       seconds: { type: "string" },
       "segment-seconds": { type: "string" },
       "device-key": { type: "string" },
+      flash: { type: "string" },
+      board: { type: "string" },
       help: { type: "boolean" },
     },
     strict: true,
@@ -118,8 +125,11 @@ export async function recordCommand(args: string[]): Promise<number> {
       throw usage(`--recipient '${shown}': ${e instanceof Error ? e.message : String(e)}`);
     }
   });
-  if (!values.out) throw usage("--out DIR is required (where the segments go)");
-  const out = resolve(values.out);
+  if (!values.out === !values.flash) throw usage("give --out DIR (a folder store) or --flash IMAGE (the camera's simulated flash), one of them");
+  if (values.board !== undefined && !values.flash) throw usage("--board applies to --flash");
+  if (values.flash && values["device-key"] === undefined) throw usage("--flash needs --device-key FILE (a flash image has no folder to keep a new key in)");
+  const board = values.flash ? loadBoard(values.board) : undefined;
+  const out = resolve(values.out ?? values.flash!);
   const seconds = number("seconds", values.seconds, undefined);
   const segmentSeconds = number("segment-seconds", values["segment-seconds"], 4, MIN_SEGMENT_SECONDS)!;
   const fps = number("fps", values.fps, undefined);
@@ -154,7 +164,7 @@ export async function recordCommand(args: string[]): Promise<number> {
   const outExisted = existsSync(out);
   let keyCreated: string | undefined;
   let recorder: Recorder | undefined;
-  let store: SegmentStore | undefined;
+  let store: { sink: SegmentSink; close(): void } | undefined;
   let committed = 0;
   let fingerprint = "";
   try {
@@ -163,9 +173,16 @@ export async function recordCommand(args: string[]): Promise<number> {
     if (first === "interrupted") return EXIT.OK;
     if (first.done) throw usage(`no frames in ${source.label}`);
 
-    store = SegmentStore.open(out, { log: (line) => console.log(line) });
+    if (board) {
+      const device = FlashDevice.open(out, board.flash);
+      const flash = FlashStore.boot(device, (line) => console.log(line));
+      store = { sink: flash.sink(), close: () => device.close() };
+    } else {
+      const dirStore = SegmentStore.open(out, { log: (line) => console.log(line) });
+      store = { sink: dirStore, close: () => dirStore.close() };
+    }
     recorder = await Recorder.create({
-      store,
+      store: store.sink,
       entropy: testSeed === undefined ? undefined : seededEntropy(testSeed),
       clock,
       onEvent: (e) => {
@@ -226,7 +243,7 @@ export async function recordCommand(args: string[]): Promise<number> {
     if (committed > 0) console.log(`stopped: ${committed} segment${committed > 1 ? "s" : ""} kept in ${out}`);
     if (committed === 0) {
       if (keyCreated) rmSync(keyCreated, { force: true });
-      if (!outExisted) {
+      if (!outExisted && !board) {
         try {
           rmdirSync(out);
         } catch {
