@@ -28,8 +28,7 @@ import { Crypto } from "../host/engine/crypto.ts";
 import { instantiateV8 } from "../host/engine/index.ts";
 import { generateDeviceSeed, generateIdentity, recipientOf, parseRecipient } from "../host/keys/index.ts";
 import { verifyPaths } from "../host/custody/verify.ts";
-import { FlashDevice, type FlashGeometry } from "../host/flash/device.ts";
-import { FlashStore } from "../host/flash/store.ts";
+import { FlashDevice, FlashStore, type FlashGeometry } from "../host/flash/index.ts";
 
 // 2 KiB pages, 32 to a 64 KiB block, 128 blocks: 8 MiB, room for both recordings.
 const GEOMETRY: FlashGeometry = { pageBytes: 2048, pagesPerBlock: 32, blocks: 128 };

@@ -1,13 +1,12 @@
 // The camera's durable segment store on raw NAND flash (docs/FORMAT.md, "The
 // camera's flash"): sealed segments stay here, across power cuts, until the
-// dock has them.
+// dock has them. FlashStore boots over a device (recovery), lists, reads back,
+// deletes and exports its segments, and allocates blocks to the FlashSink
+// (sink.ts) that writes new ones; the bytes on the chip are layout.ts's.
 //
-// There is no table on the chip. Each used block starts with a header page
-// naming its object and its place in it; an object's bytes fill pages 1… of
-// its blocks in order; one commit record page after the last data page makes
-// it a segment. Boot reads every block and keeps exactly the objects whose
-// commit record, blocks, length and SHA-256 agree; everything else is what a
-// power cut left of unfinished work, and boot erases it.
+// Boot reads every block and keeps exactly the objects whose commit record,
+// blocks, length and SHA-256 agree; everything else is what a power cut left
+// of unfinished work, and boot erases it.
 //
 // Why a power cut can never damage a committed segment:
 //   - the store programs only pages of blocks it took from the free list (all
@@ -21,65 +20,35 @@
 //     erases, in that same order, so a cut during boot is finished by the
 //     next boot.
 //
-// Choices the format leaves to the implementation (documented here):
-//   - open writes nothing: block 0 (header first) is written when the first
-//     full page of data is, or at commit; an aborted empty segment costs no
-//     erase;
+// Choices the format leaves to the implementation (documented here; the
+// sink's are in sink.ts):
 //   - allocation goes round-robin over the blocks from just after the last
 //     block allocated (wear spreads over the chip); at boot the cursor starts
 //     at the beginning of the longest run of free blocks, which is where
 //     round-robin writing with oldest-first deletion left off;
-//   - a program or erase the chip reports as failed (FlashError) breaks the
-//     open segment (append/commit throw until abort). An erase that fails
-//     during abort or delete leaves the block "dirty": counted as used,
-//     erased again when allocation reaches it, or by the next boot.
+//   - an erase that fails (FlashError) during abort or delete leaves the
+//     block "dirty": counted as used, erased again when allocation reaches
+//     it, or by the next boot.
 //
-// Memory: one page buffer per open segment; boot and read-back hold one
-// block (or one 64 KiB chunk) at a time, never a whole object, plus one
-// block of 0xFF kept to recognise erased blocks with a memcmp.
-import { createHash, type Hash } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+// Memory: boot and read-back hold one block (or one 64 KiB chunk) at a time,
+// never a whole object.
+import { createHash } from "node:crypto";
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SealcamError, EXIT } from "../errors.ts";
 import { manifestFromBlob, manifestHash, manifestJson, type Manifest } from "../evidence/manifest.ts";
-import { segmentName, type CommittedSegment, type SegmentSink } from "../store/segments.ts";
 import { FlashError, type FlashDevice } from "./device.ts";
+import {
+  ERASED, INVALID, allErased, decodeCommit, decodeHeader, nameOfId, objectId,
+  type CommitRecord, type StoredSegment,
+} from "./layout.ts";
+import { FlashSink, type Allocator } from "./sink.ts";
 
-/** Magic of a block header (8 ASCII bytes). */
-export const BLOCK_MAGIC = "SCAMFLB1";
-/** Magic of a commit record (8 ASCII bytes). */
-export const COMMIT_MAGIC = "SCAMCMT1";
-/** Object id: recording id (16) ‖ sequence number (4, little-endian). */
-export const OBJECT_ID_BYTES = 20;
-/** Block header: magic, id, ordinal, SHA-256 of those 32 bytes. */
-export const BLOCK_HEADER_BYTES = 64;
-/** Commit record: magic, id, blocks, length, SHA-256, manifest blob, SHA-256 of the 323 bytes before. */
-export const COMMIT_RECORD_BYTES = 355;
 /** `readAgeChunks` yields pieces of this size (the last may be shorter). */
 export const READ_CHUNK_BYTES = 64 * 1024;
 
-// Offsets (FORMAT.md's tables).
-const H_ID = 8, H_ORDINAL = 28, H_HASH = 32;
-const C_ID = 8, C_BLOCKS = 28, C_LENGTH = 32, C_SHA = 40, C_BLOB = 72, C_HASH = 323;
-
+// Block states.
 const FREE = 0, USED = 1, DIRTY = 2;
-
-/** A committed segment in flash. */
-export interface StoredSegment {
-  /** Object id, 40 lowercase hex (recording id ‖ sequence, little-endian). */
-  id: string;
-  /** `<recording hex>-<sequence, 6 digits>`: the base name of its files when exported. */
-  name: string;
-  manifest: Manifest;
-  /** Manifest hash: SHA-256 of the signed message. */
-  manifestHash: Uint8Array;
-  /** Length of the `.age` file. */
-  ageBytes: number;
-  /** SHA-256 of the `.age` file, 64 lowercase hex. */
-  ageSha256: string;
-  /** The blocks it occupies, in ordinal order (the last holds the commit record). */
-  blocks: number[];
-}
 
 /** Blocks a boot threw away, and why. `id` and `name` are null when no valid header named an object. */
 export interface DiscardedObject {
@@ -99,101 +68,6 @@ export interface BootReport {
   /** Blocks whose erase the chip reported as failed (left dirty, erased again later). */
   failed: number[];
   milliseconds: number;
-}
-
-/** The 20-byte object id of segment `sequence` of `recording` (16 bytes or 32 hex), as 40 lowercase hex. */
-export function objectId(recording: Uint8Array | string, sequence: number): string {
-  const rec = typeof recording === "string" ? recording : Buffer.from(recording).toString("hex");
-  if (!/^[0-9a-f]{32}$/.test(rec)) throw new SealcamError("flash: recording id must be 16 bytes", EXIT.INTERNAL);
-  if (!Number.isInteger(sequence) || sequence < 0 || sequence > 0xffffffff) throw new SealcamError(`flash: bad sequence number ${sequence}`, EXIT.INTERNAL);
-  const seq = Buffer.alloc(4);
-  seq.writeUInt32LE(sequence);
-  return rec + seq.toString("hex");
-}
-
-const sha256 = (b: Uint8Array): Buffer => createHash("sha256").update(b).digest();
-
-function nameOfId(id: string): string {
-  return segmentName(id.slice(0, 32), Buffer.from(id.slice(32), "hex").readUInt32LE(0));
-}
-
-/** The header page of block `ordinal` of object `id` (64 bytes; the device pads the page with 0xFF). */
-function encodeHeader(id: Uint8Array, ordinal: number): Uint8Array {
-  const h = Buffer.alloc(BLOCK_HEADER_BYTES);
-  h.write(BLOCK_MAGIC, 0, "latin1");
-  h.set(id, H_ID);
-  h.writeUInt32LE(ordinal, H_ORDINAL);
-  sha256(h.subarray(0, H_HASH)).copy(h, H_HASH);
-  return h;
-}
-
-const ERASED = "erased" as const;
-const INVALID = "invalid" as const;
-
-/** Reads a header page: the object and ordinal it names, or whether it is erased or does not check out. */
-function decodeHeader(page: Uint8Array): { id: string; ordinal: number } | typeof ERASED | typeof INVALID {
-  const p = Buffer.from(page.buffer, page.byteOffset, page.byteLength);
-  if (allErased(p)) return ERASED;
-  if (p.toString("latin1", 0, 8) !== BLOCK_MAGIC) return INVALID;
-  if (!sha256(p.subarray(0, H_HASH)).equals(p.subarray(H_HASH, BLOCK_HEADER_BYTES))) return INVALID;
-  return { id: p.toString("hex", H_ID, H_ORDINAL), ordinal: p.readUInt32LE(H_ORDINAL) };
-}
-
-interface CommitRecord {
-  id: string;
-  blocks: number;
-  length: number;
-  sha256: string;
-  blob: Uint8Array;
-}
-
-function encodeCommit(id: Uint8Array, blocks: number, length: number, digest: Uint8Array, blob: Uint8Array): Uint8Array {
-  const c = Buffer.alloc(COMMIT_RECORD_BYTES);
-  c.write(COMMIT_MAGIC, 0, "latin1");
-  c.set(id, C_ID);
-  c.writeUInt32LE(blocks, C_BLOCKS);
-  c.writeBigUInt64LE(BigInt(length), C_LENGTH);
-  c.set(digest, C_SHA);
-  c.set(blob, C_BLOB);
-  sha256(c.subarray(0, C_HASH)).copy(c, C_HASH);
-  return c;
-}
-
-/** A commit record if `page` starts with one that checks out (magic and SHA-256), else undefined. */
-function decodeCommit(page: Uint8Array): CommitRecord | undefined {
-  const p = Buffer.from(page.buffer, page.byteOffset, page.byteLength);
-  if (p.toString("latin1", 0, 8) !== COMMIT_MAGIC) return undefined;
-  if (!sha256(p.subarray(0, C_HASH)).equals(p.subarray(C_HASH, COMMIT_RECORD_BYTES))) return undefined;
-  const length = p.readBigUInt64LE(C_LENGTH);
-  if (length > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-  return {
-    id: p.toString("hex", C_ID, C_BLOCKS),
-    blocks: p.readUInt32LE(C_BLOCKS),
-    length: Number(length),
-    sha256: p.toString("hex", C_SHA, C_BLOB),
-    blob: new Uint8Array(p.subarray(C_BLOB, C_HASH)),
-  };
-}
-
-/** 0xFF bytes to compare against (memcmp), grown to the largest length asked: one block. */
-let erasedBytes = Buffer.alloc(0);
-
-function allErased(b: Uint8Array): boolean {
-  if (erasedBytes.length < b.length) erasedBytes = Buffer.alloc(b.length, 0xff);
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(erasedBytes.subarray(0, b.length));
-}
-
-/** What the sink needs of its store; kept off FlashStore's public surface. */
-interface Allocator {
-  readonly device: FlashDevice;
-  /** Takes a free block for object `id` (round-robin); throws "storage full" when there is none. */
-  allocate(id: string, name: string): number;
-  /** Erases blocks in the order given; a failed erase leaves the block dirty. PowerCut propagates. */
-  release(blocks: readonly number[], why: string): void;
-  /** Reserves `id` for a sink; throws if it is committed, open in a sink, or holds any block. */
-  claim(id: string, name: string): void;
-  /** Ends the reservation: the segment was committed (then `segment` joins the store) or aborted. */
-  settle(id: string, segment?: StoredSegment): void;
 }
 
 /**
@@ -400,12 +274,27 @@ export class FlashStore {
       throw new SealcamError(`flash export: cannot create ${dir}: ${(e as Error).message}`, EXIT.USAGE);
     }
     const names: string[] = [];
-    for (const segment of this.list()) {
-      writeExclusive(join(dir, `${segment.name}.age`), (fd) => {
-        for (const chunk of this.readAgeChunks(segment.id)) writeAll(fd, chunk);
-      });
-      writeExclusive(join(dir, `${segment.name}.manifest.json`), (fd) => writeAll(fd, Buffer.from(manifestJson(segment.manifest))));
-      names.push(segment.name);
+    // All or nothing: a failure part-way (a decayed page, a full disk)
+    // removes every file this export created, so no partial .age is left
+    // to be mistaken for a whole one.
+    const created: string[] = [];
+    try {
+      for (const segment of this.list()) {
+        const age = join(dir, `${segment.name}.age`);
+        writeExclusive(age, (fd) => {
+          created.push(age);
+          for (const chunk of this.readAgeChunks(segment.id)) writeAll(fd, chunk);
+        });
+        const manifest = join(dir, `${segment.name}.manifest.json`);
+        writeExclusive(manifest, (fd) => {
+          created.push(manifest);
+          writeAll(fd, Buffer.from(manifestJson(segment.manifest)));
+        });
+        names.push(segment.name);
+      }
+    } catch (e) {
+      for (const path of created) rmSync(path, { force: true });
+      throw e;
     }
     return names;
   }
@@ -528,11 +417,13 @@ export class FlashStore {
   }
 }
 
+/** Writes all of `bytes` at the file's position (writeSync may write less than asked). */
 function writeAll(fd: number, bytes: Uint8Array): void {
   let at = 0;
   while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
 }
 
+/** Creates `path` (never replacing a file), runs `write` on it, syncs and closes it. */
 function writeExclusive(path: string, write: (fd: number) => void): void {
   let fd: number;
   try {
@@ -546,185 +437,5 @@ function writeExclusive(path: string, write: (fd: number) => void): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-interface OpenObject {
-  id: string;
-  idBytes: Uint8Array;
-  name: string;
-  recording: string;
-  sequence: number;
-  /** Blocks taken so far, in ordinal order. */
-  blocks: number[];
-  /** Next page to program in the last block (pagesPerBlock when it is full). */
-  page: number;
-  hash: Hash;
-  bytes: number;
-  /** Data not yet programmed: less than one page. */
-  buffer: Uint8Array;
-  fill: number;
-  /** Set once a write failed: the segment can only be aborted. */
-  broken?: string;
-}
-
-/**
- * The storage imports (SegmentSink) over a FlashStore. Appended bytes go
- * into a one-page buffer; each full page is programmed at once. A block
- * (header page first) is taken when the last one is full. Commit programs
- * the last partial page and the commit record. A failure (storage full, a
- * chip error) throws a SealcamError and leaves the segment for `abort`,
- * which erases its blocks; a PowerCut propagates unchanged.
- */
-export class FlashSink implements SegmentSink {
-  private readonly store: Allocator;
-  private readonly device: FlashDevice;
-  private readonly pageBytes: number;
-  private readonly pagesPerBlock: number;
-  private current: OpenObject | undefined;
-
-  constructor(store: Allocator) {
-    this.store = store;
-    this.device = store.device;
-    this.pageBytes = store.device.geometry.pageBytes;
-    this.pagesPerBlock = store.device.geometry.pagesPerBlock;
-  }
-
-  get isOpen(): boolean {
-    return this.current !== undefined;
-  }
-
-  /** Bytes appended to the open segment so far. */
-  get appended(): number {
-    return this.current?.bytes ?? 0;
-  }
-
-  /**
-   * Begins segment `sequence` of `recording` (16 bytes). Writes nothing yet.
-   * Refuses a second open segment and an id already in the flash.
-   */
-  open(recording: Uint8Array, sequence: number): void {
-    if (this.current) throw new SealcamError(`storage: segment ${this.current.name} is still open`, EXIT.INTERNAL);
-    if (recording.length !== 16) throw new SealcamError("storage: recording id must be 16 bytes", EXIT.INTERNAL);
-    const id = objectId(recording, sequence);
-    const name = segmentName(recording, sequence);
-    this.store.claim(id, name);
-    this.current = {
-      id, idBytes: new Uint8Array(Buffer.from(id, "hex")), name, recording: id.slice(0, 32), sequence,
-      blocks: [], page: this.pagesPerBlock, hash: createHash("sha256"), bytes: 0,
-      buffer: new Uint8Array(this.pageBytes), fill: 0,
-    };
-  }
-
-  /** Appends bytes (copied or programmed before returning; the caller may reuse them). */
-  append(bytes: Uint8Array): void {
-    const seg = this.need("append");
-    this.guard(seg, () => {
-      seg.hash.update(bytes);
-      let at = 0;
-      if (seg.fill > 0) {
-        const take = Math.min(this.pageBytes - seg.fill, bytes.length);
-        seg.buffer.set(bytes.subarray(0, take), seg.fill);
-        seg.fill += take;
-        at = take;
-        if (seg.fill === this.pageBytes) {
-          this.programData(seg, seg.buffer);
-          seg.fill = 0;
-        }
-      }
-      for (; bytes.length - at >= this.pageBytes; at += this.pageBytes) this.programData(seg, bytes.subarray(at, at + this.pageBytes));
-      if (at < bytes.length) {
-        seg.buffer.set(bytes.subarray(at), seg.fill);
-        seg.fill += bytes.length - at;
-      }
-      seg.bytes += bytes.length;
-    });
-  }
-
-  /** SHA-256 of every byte appended to the open segment so far. */
-  digest(): Uint8Array {
-    return new Uint8Array(this.need("digest").hash.copy().digest());
-  }
-
-  /**
-   * Commits the open segment with the module's 251-byte manifest blob, which
-   * must name this segment and describe the bytes appended (as
-   * SegmentStore.commit checks). Programs the last partial page, then the
-   * commit record: in the same block if a page is left, else in one more
-   * block. The segment exists once that page is programmed.
-   */
-  commit(blob: Uint8Array): CommittedSegment {
-    const seg = this.need("commit");
-    const manifest = manifestFromBlob(blob);
-    const digest = seg.hash.copy().digest();
-    if (manifest.recording !== seg.recording || manifest.sequence !== seg.sequence) {
-      throw new SealcamError(`storage: manifest names segment ${segmentName(manifest.recording, manifest.sequence)}, not ${seg.name}`, EXIT.INTERNAL);
-    }
-    if (manifest.age_bytes !== seg.bytes || manifest.age_sha256 !== digest.toString("hex")) {
-      throw new SealcamError(`storage: manifest of ${seg.name} does not describe the bytes written`, EXIT.INTERNAL);
-    }
-    this.guard(seg, () => {
-      if (seg.fill > 0) {
-        this.programData(seg, seg.buffer.subarray(0, seg.fill));
-        seg.fill = 0;
-      }
-      if (seg.page === this.pagesPerBlock) this.takeBlock(seg);
-      const last = seg.blocks[seg.blocks.length - 1];
-      this.device.program(last * this.pagesPerBlock + seg.page, encodeCommit(seg.idBytes, seg.blocks.length, seg.bytes, digest, blob));
-      seg.page++;
-    });
-    const segment: StoredSegment = {
-      id: seg.id, name: seg.name, manifest, manifestHash: manifestHash(manifest),
-      ageBytes: seg.bytes, ageSha256: manifest.age_sha256, blocks: seg.blocks,
-    };
-    this.store.settle(seg.id, segment);
-    this.current = undefined;
-    return { name: seg.name, agePath: "", manifestPath: "", manifest, manifestHash: segment.manifestHash };
-  }
-
-  /**
-   * Discards the open segment: erases its blocks from the last to the first.
-   * Does nothing when none is open. A failed erase leaves that block dirty
-   * (erased before reuse, or by the next boot); never throws but a PowerCut.
-   */
-  abort(): void {
-    const seg = this.current;
-    if (!seg) return;
-    this.current = undefined;
-    this.store.settle(seg.id);
-    this.store.release([...seg.blocks].reverse(), `aborting ${seg.name}`);
-  }
-
-  private need(op: string): OpenObject {
-    const seg = this.current;
-    if (!seg) throw new SealcamError(`storage: ${op} with no open segment`, EXIT.INTERNAL);
-    if (seg.broken && op !== "digest") throw new SealcamError(`storage: segment ${seg.name} cannot go on after a failed write (${seg.broken}); abort it`, EXIT.INTERNAL);
-    return seg;
-  }
-
-  /** Runs a write; any failure breaks the segment. FlashError becomes a one-line SealcamError; the rest propagate as they are. */
-  private guard(seg: OpenObject, work: () => void): void {
-    try {
-      work();
-    } catch (e) {
-      seg.broken = e instanceof Error ? e.message : String(e);
-      if (e instanceof FlashError) throw new SealcamError(`storage: flash write of ${seg.name} failed: ${e.message}`, EXIT.USAGE);
-      throw e;
-    }
-  }
-
-  /** Programs one data page (a shorter one only as the object's last), taking a block when the last is full. */
-  private programData(seg: OpenObject, page: Uint8Array): void {
-    if (seg.page === this.pagesPerBlock) this.takeBlock(seg);
-    this.device.program(seg.blocks[seg.blocks.length - 1] * this.pagesPerBlock + seg.page, page);
-    seg.page++;
-  }
-
-  /** Takes the next block and programs its header; the object's next page is its page 1. */
-  private takeBlock(seg: OpenObject): void {
-    const block = this.store.allocate(seg.id, seg.name);
-    seg.blocks.push(block);
-    seg.page = 1;
-    this.device.program(block * this.pagesPerBlock, encodeHeader(seg.idBytes, seg.blocks.length - 1));
   }
 }
