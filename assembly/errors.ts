@@ -37,3 +37,7 @@ export const ERR_FRAME_ORDER: i32 = 13;
 export const ERR_FRAME_SIZE: i32 = 14;
 /** Camera: a frame's capture time is negative or not below 2^53 µs (a manifest integer must be). */
 export const ERR_TIME: i32 = 15;
+/** Camera: a configuration not signed by the pinned provisioning key, or made for another camera. */
+export const ERR_UNSIGNED: i32 = 16;
+/** Camera: a configuration whose serial is not above the one in force. */
+export const ERR_ROLLBACK: i32 = 17;

@@ -20,6 +20,8 @@ export const MODULE_ERRORS: Record<string, { code: number; message: string }> = 
   ERR_FRAME_ORDER: { code: 13, message: "frame time earlier than the previous frame's" },
   ERR_FRAME_SIZE: { code: 14, message: "frame length out of range or not as announced" },
   ERR_TIME: { code: 15, message: "frame capture time out of range (negative or 2^53 µs or more)" },
+  ERR_UNSIGNED: { code: 16, message: "configuration not signed by the pinned provisioning key, or for another camera" },
+  ERR_ROLLBACK: { code: 17, message: "configuration serial not above the one in force" },
 };
 
 const BY_CODE = new Map(Object.entries(MODULE_ERRORS).map(([name, e]) => [e.code, { name, ...e }]));

@@ -7,7 +7,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Build } from "../host/engine/index.ts";
 import { MODULE_ERRORS } from "../host/errors.ts";
-import { CameraHarness, configBlock, OK, type ImportName } from "./helpers/camera.ts";
+import { CameraHarness, secureBlock, signedConfig, OK, type ImportName, type CameraConfig } from "./helpers/camera.ts";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { Session, DEVICE_SEED, RECIPIENTS, camera, config, openingSecrets } from "./helpers/recording.ts";
 import { Rng } from "./helpers/random.ts";
 
@@ -17,6 +18,9 @@ const E = Object.fromEntries(Object.entries(MODULE_ERRORS).map(([name, e]) => [n
 
 /** 10 fps with a keyframe every 10th frame; with the 2 s duration a segment holds 20 frames. */
 const at = (i: number): bigint => T0 + BigInt(i) * 100_000n;
+/** The test camera's configuration fields (signed per case with signedConfig). */
+const base = (): CameraConfig => ({ seed: DEVICE_SEED, durationUs: 2_000_000n, sizeBytes: 1n << 20n, recipients: [RECIPIENTS[0]] });
+const DOCK_PK = ed25519.getPublicKey(new Uint8Array(32).fill(5));
 const bytesOf = (i: number, n = 30_000): Uint8Array => new Rng(1000 + i).bytes(n);
 
 /** Feeds frames [from, to) of the 10 fps stream; every one must be accepted. */
@@ -199,36 +203,99 @@ for (const build of BUILDS) {
   });
 
   describe(`camera failures: configuration and state (${build})`, () => {
-    it("malformed configuration blocks: ERR_CONFIG, configuration unchanged, the seed wiped from the block", async () => {
+    it("malformed secure blocks: ERR_CONFIG, nothing changes, the seed wiped from the block", async () => {
       const h = await CameraHarness.create(build);
-      const good = config();
+      const good = secureBlock(DEVICE_SEED);
       const patched = (f: (b: Buffer) => void, len = good.length): Uint8Array => {
         const b = Buffer.alloc(Math.max(len, good.length));
         Buffer.from(good).copy(b);
         f(b);
         return new Uint8Array(b.subarray(0, len));
       };
-      const lowOrder = [Buffer.alloc(32), Buffer.from("01".padEnd(64, "0"), "hex"), Buffer.from("ec" + "ff".repeat(30) + "7f", "hex")];
       const cases: Record<string, Uint8Array> = {
-        "too short": good.subarray(0, 63),
-        "length not 64 + 32n": patched(() => {}, good.length - 1),
-        "longer than CONFIG_BYTES_MAX": configBlock({ seed: DEVICE_SEED, durationUs: 2_000_000n, sizeBytes: 1n << 20n, recipients: Array(9).fill(RECIPIENTS[0]) }),
-        "bad magic": patched((b) => b.write("SCAMCFG2", 0, "latin1")),
-        "duration below 1 s": patched((b) => b.writeBigUInt64LE(999_999n, 40)),
-        "size below 64 KiB": patched((b) => b.writeBigUInt64LE(65_535n, 48)),
-        "no recipients": patched((b) => b.writeUInt32LE(0, 56), 64),
-        "reserved not zero": patched((b) => b.writeUInt32LE(1, 60)),
-        ...Object.fromEntries(lowOrder.map((p, i) => [`low-order recipient ${i}`, patched((b) => p.copy(b, 96))])),
+        "too short": good.subarray(0, 71),
+        "too long": patched(() => {}, 73),
+        "bad magic": patched((b) => b.write("SCAMSEC2", 0, "latin1")),
+        "provisioning key not a point": patched((b) => Buffer.alloc(32, 0xff).copy(b, 40)),
+        "provisioning key of small order": patched((b) => Buffer.from("01".padEnd(64, "0"), "hex").copy(b, 40)),
+      };
+      // camera_init itself, with every byte of the block (the harness's init would split a long one).
+      const initRaw = (block: Uint8Array): number => {
+        h.view(h.io, block.length).set(block);
+        return h.x.camera_init(h.io, block.length);
       };
       for (const [name, block] of Object.entries(cases)) {
-        assert.equal(h.init(block), E.ERR_CONFIG, name);
+        assert.equal(initRaw(block), E.ERR_CONFIG, name);
         if (block.length >= 40) assert.ok(h.configAfterInit(block.length).subarray(8, 40).every((v) => v === 0), `${name}: seed wiped`);
-        assert.ok(h.publicKey().every((v) => v === 0), `${name}: not configured`);
+        assert.ok(h.publicKey().every((v) => v === 0), `${name}: not initialised`);
       }
-      assert.equal(h.start(), E.ERR_STATE, "not configured");
-      assert.equal(h.init(good), OK);
+      assert.equal(initRaw(good), OK);
       assert.ok(h.configAfterInit(good.length).subarray(8, 40).every((v) => v === 0), "seed wiped on success");
-      assert.equal(h.x.CONFIG_BYTES_MAX.value, 64 + 32 * 8);
+      assert.equal(h.start(), E.ERR_STATE, "initialised but not configured: cannot record");
+      assert.equal(h.x.SECURE_BYTES.value, 72);
+    });
+
+    it("configurations not signed by the pinned key, for another camera, or older are refused and reported", async () => {
+      const h = await CameraHarness.create(build);
+      assert.equal(h.configure(signedConfig(base())), E.ERR_STATE, "camera_configure before camera_init");
+      assert.equal(h.init(secureBlock(DEVICE_SEED)), OK);
+      const otherForce = new Uint8Array(32).fill(3);
+      const cases: [string, Uint8Array, number][] = [
+        ["signed by another provisioning key", signedConfig({ ...base(), provisioningSeed: otherForce }), E.ERR_UNSIGNED],
+        ["signature bit flipped", (() => { const b = signedConfig(base()); b[b.length - 40] ^= 1; return b; })(), E.ERR_UNSIGNED],
+        ["body changed after signing", (() => { const b = signedConfig(base()); b[128] ^= 1; return b; })(), E.ERR_UNSIGNED],
+        ["for another camera", signedConfig({ ...base(), device: new Uint8Array(32).fill(9) }), E.ERR_UNSIGNED],
+        ["serial 0", signedConfig({ ...base(), serial: 0n }), E.ERR_CONFIG],
+      ];
+      for (const [name, blob, code] of cases) {
+        h.events.length = 0;
+        assert.equal(h.configure(blob), code, name);
+        assert.deepEqual(h.events.map(([k, a]) => [k, Number(a)]), [[7, code]], `${name}: event 7 with the code`);
+        assert.equal(h.x.camera_config_serial(), 0n, `${name}: nothing in force`);
+        assert.equal(h.start(), E.ERR_STATE, `${name}: cannot record`);
+      }
+      assert.equal(h.configure(signedConfig({ ...base(), serial: 5n, dock: DOCK_PK })), OK);
+      assert.equal(h.x.camera_config_serial(), 5n);
+      h.x.camera_dock_key(h.io);
+      assert.deepEqual(h.view(h.io, 32).slice(), DOCK_PK);
+      for (const serial of [5n, 4n]) {
+        h.events.length = 0;
+        assert.equal(h.configure(signedConfig({ ...base(), serial, recipients: [RECIPIENTS[1]] })), E.ERR_ROLLBACK, `serial ${serial}`);
+        assert.deepEqual(h.events.map(([k, a, b]) => [k, Number(a), Number(b)]), [[7, E.ERR_ROLLBACK, Number(serial)]]);
+      }
+      assert.equal(h.x.camera_config_serial(), 5n, "the newer configuration stays in force");
+      assert.equal(h.configure(signedConfig({ ...base(), serial: 6n })), OK, "a newer one is taken");
+      // camera_init forgets the configuration: signed or not, a new secure block starts afresh.
+      assert.equal(h.init(secureBlock(DEVICE_SEED)), OK);
+      assert.equal(h.x.camera_config_serial(), 0n);
+      assert.equal(h.start(), E.ERR_STATE);
+    });
+
+    it("malformed signed configurations: ERR_CONFIG, nothing changes", async () => {
+      const h = await CameraHarness.create(build);
+      assert.equal(h.init(secureBlock(DEVICE_SEED)), OK);
+      const good = signedConfig(base());
+      const lowOrder = [Buffer.alloc(32), Buffer.from("01".padEnd(64, "0"), "hex"), Buffer.from("ec" + "ff".repeat(30) + "7f", "hex")];
+      const cases: Record<string, Uint8Array> = {
+        "too short": good.subarray(0, 223),
+        "length not 192 + 32n": good.subarray(0, good.length - 1),
+        "longer than CONFIG_BYTES_MAX": signedConfig({ ...base(), recipients: Array(9).fill(RECIPIENTS[0]) }),
+        "bad magic": signedConfig(base(), (b) => b.write("SCAMCFG1", 0, "latin1")),
+        "duration below 1 s": signedConfig(base(), (b) => b.writeBigUInt64LE(999_999n, 48)),
+        "size below 64 KiB": signedConfig(base(), (b) => b.writeBigUInt64LE(65_535n, 56)),
+        "no recipients": signedConfig({ ...base(), recipients: [] }),
+        "reserved at 68 not zero": signedConfig(base(), (b) => b.writeUInt32LE(1, 68)),
+        "reserved at 120 not zero": signedConfig(base(), (b) => (b[127] = 1)),
+        "dock key not a point": signedConfig({ ...base(), dock: new Uint8Array(32).fill(0xff) }),
+        "serial 2^53": signedConfig({ ...base(), serial: 1n << 53n }),
+        ...Object.fromEntries(lowOrder.map((p, i) => [`low-order recipient ${i}`, signedConfig({ ...base(), recipients: [RECIPIENTS[0], p] })])),
+      };
+      for (const [name, blob] of Object.entries(cases)) {
+        assert.equal(h.configure(blob), E.ERR_CONFIG, name);
+        assert.equal(h.x.camera_config_serial(), 0n, `${name}: nothing in force`);
+      }
+      assert.equal(h.configure(good), OK);
+      assert.equal(h.x.CONFIG_BYTES_MAX.value, 192 + 32 * 8);
     });
 
     it("calls in the wrong state: ERR_STATE and nothing changes", async () => {

@@ -98,7 +98,8 @@ for (const build of BUILDS) {
 
     it("reports the documented events", () => {
       const ev = s.h.events.map(([k, a, b]) => [k, Number(a), Number(b)]);
-      assert.deepEqual(ev, [[1, 0, 0], [2, 0, 0], [3, 0, 90], [2, 1, 90], [3, 1, 90], [2, 2, 180], [3, 2, 20], [5, 200, 0]]);
+      // 6: the configuration accepted (serial 1, 2 recipients), then the recording.
+      assert.deepEqual(ev, [[6, 1, 2], [1, 0, 0], [2, 0, 0], [3, 0, 90], [2, 1, 90], [3, 1, 90], [2, 2, 180], [3, 2, 20], [5, 200, 0]]);
     });
 
     it("leaves no file key, ephemeral secret, shared secret, wrap key or payload key in memory", () => {

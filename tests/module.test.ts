@@ -52,9 +52,9 @@ const REQUIRED_EXPORTS = [
   "chacha20", "chacha20_init", "chacha20_update", "chacha20_final",
   "poly1305", "poly1305_init", "poly1305_update", "poly1305_final",
   "aead_init", "aead_update_ad", "aead_encrypt_update", "aead_encrypt_final", "aead_encrypt", "aead_decrypt",
-  "x25519", "x25519_public", "ed25519_keypair", "ed25519_sign", "ed25519_verify",
-  "CONFIG_BYTES_MAX", "MAX_RECIPIENTS", "MAX_FRAME_BYTES", "MANIFEST_BYTES",
-  "camera_init", "camera_public_key", "recording_start", "recording_id",
+  "x25519", "x25519_public", "ed25519_keypair", "ed25519_sign", "ed25519_verify", "ed25519_check_public",
+  "SECURE_BYTES", "CONFIG_BYTES_MAX", "MAX_RECIPIENTS", "MAX_FRAME_BYTES", "MANIFEST_BYTES",
+  "camera_init", "camera_configure", "camera_config_serial", "camera_dock_key", "camera_public_key", "recording_start", "recording_id",
   "frame_begin", "frame_data", "frame_end", "segment_close", "recording_stop", "frames_recorded",
 ];
 

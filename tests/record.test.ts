@@ -328,7 +328,7 @@ describe("sealcam record", { skip }, () => {
       ["unwritable out dir", [...twoRecipients(), "--out", join(blocker, "out")], /^sealcam record: storage: cannot use .* as the segment store: a parent is not a directory \(ENOTDIR\)\n$/],
       ["segment too short", [...twoRecipients(), "--out", out, "--segment-seconds", "0.5"], /--segment-seconds must be a number from 1/],
       ["missing device key", [...twoRecipients(), "--out", out, "--device-key", join(work, "none.key")], /device key not found/],
-      ["no out", [...twoRecipients()], /--out DIR is required/],
+      ["no out", [...twoRecipients()], /give --out DIR .* or --flash IMAGE/],
     ];
     for (const [what, args, pattern] of cases) {
       const before = listing(work);

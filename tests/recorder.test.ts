@@ -83,7 +83,7 @@ describe("recorder", () => {
         assert.equal(summary.frames, 75);
         assert.equal(summary.segments.length, 3, "1 s segments at keyframes 0, 30, 60");
         assert.equal(summary.frameBytes, input.reduce((n, f) => n + f.bytes.length, 0));
-        assert.deepEqual(events.map((e) => e.kind), [1, 2, 3, 2, 3, 2, 3, 5]);
+        assert.deepEqual(events.map((e) => e.kind), [6, 1, 2, 3, 2, 3, 2, 3, 5]);
         const files = new Map(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
         outputs.push(files);
         const got = (await openSegments(dir, identity)).flatMap(streamFrames);

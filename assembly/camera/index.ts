@@ -1,7 +1,9 @@
 // The camera: capture, sign, seal (docs/ABI.md, bytes in docs/FORMAT.md).
 //
-// The host configures the module once (camera_init), then per recording calls
-// recording_start, feeds every encoded frame through frame_begin / frame_data /
+// The host initialises the module with the camera's secure block (camera_init:
+// device seed, pinned provisioning key), applies a configuration signed by
+// that key (camera_configure: recipients, dock key, segment limits), then per
+// recording calls recording_start, feeds every encoded frame through frame_begin / frame_data /
 // frame_end, and ends with recording_stop. Each frame's bytes are hashed
 // (SHA-512, for its record) and copied once into the STREAM chunk buffer,
 // which seals them in place and hands them to storage. frame_end signs the
@@ -13,7 +15,9 @@
 //
 // State machine (all in statics; nothing allocates):
 //
-//   unconfigured --camera_init--> idle --recording_start--> recording
+//   new --camera_init--> initialised --camera_configure--> idle
+//   idle --recording_start--> recording (camera_configure again between
+//   recordings: only a signed configuration with a higher serial is taken)
 //   recording: segment open or not; a frame in progress or not (only with a
 //   segment open). A segment opens at the first frame_begin that finds none
 //   open, and is cut before a keyframe once it has reached a limit.
@@ -39,12 +43,14 @@
 // each is wiped). No code here or in segment.ts branches on or indexes by
 // secret bytes: secrets only pass through the crypto core.
 
-import { OK, ERR_STATE, ERR_ENTROPY, ERR_STORAGE, ERR_CONFIG, ERR_FRAME_ORDER, ERR_FRAME_SIZE, ERR_TIME } from "../errors";
+import {
+  OK, ERR_STATE, ERR_ENTROPY, ERR_STORAGE, ERR_CONFIG, ERR_FRAME_ORDER, ERR_FRAME_SIZE, ERR_TIME, ERR_UNSIGNED, ERR_ROLLBACK,
+} from "../errors";
 import { io_ptr, IO_BYTES } from "../abi";
 import { wipe } from "../crypto/ct";
 import { sha512_init, sha512_update } from "../crypto/sha512";
 import { x25519 } from "../crypto/x25519";
-import { ed25519_keypair } from "../crypto/ed25519";
+import { ed25519_keypair, ed25519_verify, ed25519_check_public } from "../crypto/ed25519";
 import { entropy, event } from "./imports";
 import { streamWrite, streamPlainBytes } from "../age/stream";
 import { frameHead, frameRecordSeal, FRAME_HEAD_BYTES, FRAME_TAIL_BYTES } from "../evidence/record";
@@ -56,8 +62,10 @@ import {
 
 /** Most X25519 recipients a configuration may name (the static areas' slots, state.ts). */
 export const MAX_RECIPIENTS: i32 = RECIPIENT_SLOTS;
-/** Largest configuration block: 64 bytes + 32 per recipient. */
-export const CONFIG_BYTES_MAX: i32 = 64 + 32 * MAX_RECIPIENTS;
+/** Size of the secure block camera_init takes (docs/ABI.md "Secure block"). */
+export const SECURE_BYTES: i32 = 72;
+/** Largest signed configuration: 128-byte body + 32 per recipient + 64-byte signature. */
+export const CONFIG_BYTES_MAX: i32 = 192 + 32 * MAX_RECIPIENTS;
 /** Largest frame (one access unit) in bytes: 64 MiB. */
 export const MAX_FRAME_BYTES: i32 = 64 << 20;
 /** Size of the blob storage_commit receives: manifest signed message (187) ‖ signature (64). */
@@ -66,9 +74,22 @@ export const MANIFEST_BYTES: i32 = <i32>MANIFEST_BLOB_BYTES;
 // Event kinds (docs/ABI.md "Events").
 const EV_STARTED: i32 = 1;
 const EV_STOPPED: i32 = 5;
+const EV_CONFIG_ACCEPTED: i32 = 6;
+const EV_CONFIG_REFUSED: i32 = 7;
 
-/** "SCAMCFG1" as a little-endian u64. */
-const CFG_MAGIC: u64 = 0x314746434d414353;
+/** "SCAMSEC1" and "SCAMCFG2" as little-endian u64s. */
+const SEC_MAGIC: u64 = 0x314345534d414353;
+const CFG_MAGIC: u64 = 0x324746434d414353;
+const CFG_BODY_BYTES: usize = 128; // before the recipients
+const CFG_DOMAIN_BYTES: usize = 24;
+// "sealcam/v1/camera-config": the domain of the provisioning key's signature.
+const CFG_DOMAIN: usize = memory.data<u8>([
+  0x73, 0x65, 0x61, 0x6c, 0x63, 0x61, 0x6d, 0x2f, 0x76, 0x31, 0x2f, 0x63, 0x61, 0x6d, 0x65, 0x72, 0x61, 0x2d, 0x63, 0x6f, 0x6e, 0x66, 0x69, 0x67,
+]);
+// Domain ‖ body, gathered for the signature check (the body is at most 384 bytes).
+const CFG_MESSAGE: usize = memory.data(<i32>CFG_DOMAIN_BYTES + 128 + 32 * RECIPIENT_SLOTS, 16);
+const PROVISIONING: usize = memory.data(32, 16); // the pinned provisioning public key
+const DOCK: usize = memory.data(32, 16); // the configured dock public key (zeros: none)
 const MIN_DURATION_US: u64 = 1000000;
 const MIN_SEGMENT_BYTES: u64 = 65536;
 /** Capture times must be below 2^53 µs: FORMAT.md's manifest integers are. */
@@ -81,7 +102,9 @@ const PROBE: usize = memory.data(32, 16); // output of the low-order check
 // any point of order 1, 2, 4 or 8 (on the curve or its twist) maps to zero.
 const PROBE_SCALAR: usize = memory.data(32, 16);
 
-let configured = false;
+let initialised = false; // camera_init accepted a secure block
+let configured = false; // camera_configure accepted a signed configuration
+let configSerial: u64 = 0;
 let busy = false; // an export that calls imports is running (docs/ABI.md "Re-entrancy")
 let recording = false;
 let inFrame = false;
@@ -126,51 +149,124 @@ function canonicalU(u: usize): bool {
 }
 
 /**
- * Configures the camera from the configuration block of `len` bytes at `cfg`
- * (docs/ABI.md "Configuration block": magic "SCAMCFG1", 32-byte Ed25519 seed,
- * segment duration limit ≥ 1 s in µs, segment size limit ≥ 64 KiB, recipient
- * count 1..MAX_RECIPIENTS, reserved zero, then the 32-byte X25519 recipients;
- * `len` must be exactly 64 + 32 × count, at most CONFIG_BYTES_MAX). Derives
- * the device key pair inside the module. The block must lie inside the I/O
- * window, or the call traps before anything changes (nothing is wiped).
+ * Initialises the camera from its secure block of `len` bytes at `sec`
+ * (docs/ABI.md "Secure block": magic "SCAMSEC1", the 32-byte Ed25519 device
+ * seed, the 32-byte provisioning public key; `len` must be SECURE_BYTES).
+ * Derives the device key pair inside the module and pins the provisioning
+ * key; forgets any configuration (the camera cannot record until
+ * camera_configure accepts one). The block must lie inside the I/O window,
+ * or the call traps before anything changes (nothing is wiped).
  *
  * The seed bytes in the block (offset 8, up to 32 bytes) are wiped on every
  * return, success or not. Returns OK; ERR_STATE while recording or when
- * called from inside an import (the configuration is unchanged); ERR_CONFIG
- * for a malformed block, a non-canonical recipient (bit 255 set or u ≥
- * 2^255 − 19) or a low-order recipient (the configuration is unchanged).
- * Reconfiguring between recordings is allowed.
+ * called from inside an import; ERR_CONFIG for a malformed block or a
+ * provisioning key that is not a canonical point of large order (nothing
+ * changes on either).
  */
-export function camera_init(cfg: usize, len: usize): i32 {
-  checkWindow(cfg, len);
-  const rc = recording || busy ? ERR_STATE : configure(cfg, len);
-  if (len > 8) wipe(cfg + 8, len - 8 < 32 ? len - 8 : 32);
+export function camera_init(sec: usize, len: usize): i32 {
+  checkWindow(sec, len);
+  const rc = recording || busy ? ERR_STATE : initialise(sec, len);
+  if (len > 8) wipe(sec + 8, len - 8 < 32 ? len - 8 : 32);
   return rc;
 }
 
-function configure(cfg: usize, len: usize): i32 {
-  if (len < 64 || len > <usize>CONFIG_BYTES_MAX) return ERR_CONFIG;
-  const duration = load<u64>(cfg, 40);
-  const size = load<u64>(cfg, 48);
-  const count = <usize>load<u32>(cfg, 56);
-  if (load<u64>(cfg) != CFG_MAGIC || load<u32>(cfg, 60) != 0) return ERR_CONFIG;
+function initialise(sec: usize, len: usize): i32 {
+  if (len != <usize>SECURE_BYTES || load<u64>(sec) != SEC_MAGIC) return ERR_CONFIG;
+  if (ed25519_check_public(sec + 40) != OK) return ERR_CONFIG;
+  ed25519_keypair(PK, SK, sec + 8);
+  memory.copy(PROVISIONING, sec + 40, 32);
+  memory.fill(DOCK, 0, 32);
+  memory.fill(RECIPIENTS, 0, 32 * RECIPIENT_SLOTS);
+  recipientCount = 0;
+  configSerial = 0;
+  configured = false;
+  initialised = true;
+  return OK;
+}
+
+/**
+ * Applies the signed configuration of `len` bytes at `cfg` (FORMAT.md
+ * "Camera configuration": a 128-byte body, 32 bytes per recipient, then the
+ * provisioning key's Ed25519 signature over "sealcam/v1/camera-config" ‖
+ * body; `len` = 192 + 32 × count, at most CONFIG_BYTES_MAX). The block must
+ * lie inside the I/O window, or the call traps before anything changes.
+ *
+ * Taken only when the signature verifies (strict rules) under the pinned
+ * provisioning key, the body names this camera's device key, and its serial
+ * is above the one in force. Returns OK (event 6); ERR_STATE before
+ * camera_init, while recording or from inside an import; ERR_CONFIG for a
+ * malformed block, limits below the minimums, a refused recipient
+ * (non-canonical, bit 255 set or u ≥ 2^255 − 19, or low-order) or a dock key
+ * that is not a canonical point of large order; ERR_UNSIGNED for a signature
+ * that does not verify under the pinned key or a configuration for another
+ * camera; ERR_ROLLBACK for a serial not above the current one. On every
+ * refusal the configuration in force is unchanged and event 7 carries the
+ * code and the serial read (0 when the block was too short to hold one).
+ */
+export function camera_configure(cfg: usize, len: usize): i32 {
+  checkWindow(cfg, len);
+  if (!initialised || recording || busy) return ERR_STATE;
+  busy = true;
+  const rc = applyConfig(cfg, len);
+  if (rc == OK) event(EV_CONFIG_ACCEPTED, configSerial, recipientCount);
+  else event(EV_CONFIG_REFUSED, rc, len >= 48 ? load<u64>(cfg, 40) : 0);
+  busy = false;
+  return rc;
+}
+
+function applyConfig(cfg: usize, len: usize): i32 {
+  // The shape first: nothing else is read from a block of the wrong size.
+  if (len < CFG_BODY_BYTES + 32 + 64 || len > <usize>CONFIG_BYTES_MAX) return ERR_CONFIG;
+  const count = <usize>load<u32>(cfg, 64);
+  if (count < 1 || count > <usize>MAX_RECIPIENTS || len != CFG_BODY_BYTES + (count << 5) + 64) return ERR_CONFIG;
+  const body = CFG_BODY_BYTES + (count << 5);
+  if (load<u64>(cfg) != CFG_MAGIC || load<u32>(cfg, 68) != 0) return ERR_CONFIG;
+  if (load<u64>(cfg, 104) != 0 || load<u64>(cfg, 112) != 0 || load<u64>(cfg, 120) != 0) return ERR_CONFIG;
+  // Then who signed it, and for whom: nothing unsigned is acted on.
+  memory.copy(CFG_MESSAGE, CFG_DOMAIN, CFG_DOMAIN_BYTES);
+  memory.copy(CFG_MESSAGE + CFG_DOMAIN_BYTES, cfg, body);
+  if (ed25519_verify(cfg + body, CFG_MESSAGE, CFG_DOMAIN_BYTES + body, PROVISIONING) != OK) return ERR_UNSIGNED;
+  if (memory.compare(cfg + 8, PK, 32) != 0) return ERR_UNSIGNED; // public bytes: compare freely
+  const serial = load<u64>(cfg, 40);
+  if (serial == 0 || serial >= TIME_LIMIT_US) return ERR_CONFIG; // below 2^53, as FORMAT.md's integers
+  if (serial <= configSerial) return ERR_ROLLBACK;
+  // Then what it says.
+  const duration = load<u64>(cfg, 48);
+  const size = load<u64>(cfg, 56);
   if (duration < MIN_DURATION_US || size < MIN_SEGMENT_BYTES) return ERR_CONFIG;
-  if (count < 1 || count > <usize>MAX_RECIPIENTS || len != 64 + (count << 5)) return ERR_CONFIG;
+  let dockSet = false;
+  for (let i: usize = 0; i < 32; i++) if (load<u8>(cfg + 72 + i) != 0) dockSet = true;
+  if (dockSet && ed25519_check_public(cfg + 72) != OK) return ERR_CONFIG;
   // age refuses an all-zero shared secret; find such recipients now rather
   // than at every segment opening. A non-canonical encoding would pass the
   // probe (x25519 reduces it) but not decrypt (canonicalU).
   for (let i: usize = 0; i < count; i++) {
-    const r = cfg + 64 + (i << 5);
+    const r = cfg + CFG_BODY_BYTES + (i << 5);
     if (!canonicalU(r)) return ERR_CONFIG;
     if (x25519(PROBE, PROBE_SCALAR, r) != OK) return ERR_CONFIG;
   }
-  ed25519_keypair(PK, SK, cfg + 8);
-  memory.copy(RECIPIENTS, cfg + 64, count << 5);
+  memory.copy(RECIPIENTS, cfg + CFG_BODY_BYTES, count << 5);
+  memory.copy(DOCK, cfg + 72, 32);
   recipientCount = count;
   durationLimit = duration;
   sizeLimit = size;
+  configSerial = serial;
   configured = true;
   return OK;
+}
+
+/** Serial of the configuration in force (0: none accepted since camera_init). */
+export function camera_config_serial(): u64 {
+  return configSerial;
+}
+
+/**
+ * Writes the 32-byte dock public key of the configuration in force to `out`
+ * (zeros: none); `out` must lie inside the I/O window, or the call traps.
+ */
+export function camera_dock_key(out: usize): void {
+  checkWindow(out, 32);
+  memory.copy(out, DOCK, 32);
 }
 
 /**

@@ -118,6 +118,19 @@ export function ed25519_sign(sig: usize, msg: usize, len: usize, sk: usize): voi
 }
 
 /**
+ * Checks that the 32 bytes at `pk` are a public key the strict rules accept:
+ * a canonical point encoding (y < p, no "-0", on the curve) of large order.
+ * Returns OK, ERR_BAD_POINT or ERR_SMALL_ORDER. For keys a camera pins or is
+ * configured with, so a key that could never verify is refused when it is
+ * given, not at its first use. Variable time: public input.
+ */
+export function ed25519_check_public(pk: usize): i32 {
+  if (!ge_frombytes_strict(PA, pk)) return ERR_BAD_POINT;
+  if (ge_has_small_order(PA, PT, PQ)) return ERR_SMALL_ORDER;
+  return OK;
+}
+
+/**
  * Verifies the 64-byte signature `sig` of `len` bytes at `msg` under the
  * 32-byte public key `pk`, with the strict rules at the top of this file.
  * Returns OK, ERR_NONCANONICAL_S, ERR_BAD_POINT, ERR_SMALL_ORDER or

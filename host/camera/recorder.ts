@@ -13,6 +13,9 @@ import { instantiateV8, type Build, type HostImports, type Instance } from "../e
 import { SealcamError, EXIT, MODULE_ERRORS, moduleMessage } from "../errors.ts";
 import type { SegmentSink, CommittedSegment } from "../store/segments.ts";
 import { systemEntropy } from "./entropy.ts";
+import { randomBytes } from "node:crypto";
+import { Crypto } from "../engine/crypto.ts";
+import { signConfig } from "./config.ts";
 
 const KIB = 1024;
 /** Frames go into the I/O window at most this much at a time (the window's first data area). */
@@ -20,8 +23,10 @@ export const FRAME_PIECE_BYTES = 64 * KIB;
 // Small outputs (public key, recording id) go after the two data areas.
 const SMALL = 2 * 64 * KIB;
 
-const CONFIG_MAGIC = "SCAMCFG1";
-const CONFIG_HEADER_BYTES = 64;
+const SECURE_MAGIC = "SCAMSEC1";
+const SECURE_BYTES = 72;
+// The signed configuration goes this far into the I/O window (after the secure block).
+const CONFIG_AT = 4 * KIB;
 /** Segment limits the module accepts (docs/ABI.md, configuration block). */
 export const MIN_SEGMENT_SECONDS = 1;
 export const MIN_SEGMENT_BYTES = 64 * KIB;
@@ -37,6 +42,16 @@ export interface CameraConfig {
   segmentSeconds: number;
   /** …or once it holds this many plaintext bytes (default 256 MiB). */
   segmentBytes?: number;
+  /**
+   * The force's provisioning: the public key the camera pins and a
+   * configuration it signed (FORMAT.md "Camera configuration"); then
+   * `recipients` and the segment limits come from that configuration and the
+   * fields above are ignored. Without it the recorder provisions the camera
+   * itself with a one-off key (a development camera: whoever runs the host
+   * chooses the recipients, which is exactly what a signed configuration
+   * prevents on a real one).
+   */
+  provisioning?: { publicKey: Uint8Array; config: Uint8Array };
 }
 
 /** An access unit to record: its bytes, keyframe flag and capture time (µs since the Unix epoch). */
@@ -53,6 +68,8 @@ export const EVENT_NAMES: Record<number, string> = {
   3: "segment committed",
   4: "segment aborted",
   5: "recording stopped",
+  6: "configuration accepted",
+  7: "configuration refused",
 };
 
 export interface CameraEvent {
@@ -70,6 +87,8 @@ export function describeEvent(e: CameraEvent): string {
     case 3: return `segment ${e.a} committed: ${e.b} frames`;
     case 4: return `segment ${e.a} aborted: ${moduleMessage(e.b)}`;
     case 5: return `recording stopped after ${e.a} frames`;
+    case 6: return `configuration ${e.a} accepted: ${e.b} recipient${e.b === 1 ? "" : "s"}`;
+    case 7: return `configuration${e.b ? ` ${e.b}` : ""} refused: ${moduleMessage(e.a)}`;
     default: return `event ${e.kind} (${e.a}, ${e.b})`;
   }
 }
@@ -203,21 +222,55 @@ export class Recorder {
       const exit = cause instanceof SealcamError ? cause.exitCode : EXIT.SETUP;
       throw new SealcamError(`${op}: ${why}`, exit, code);
     }
-    const usage = [MODULE_ERRORS.ERR_FRAME_ORDER?.code, MODULE_ERRORS.ERR_FRAME_SIZE?.code, MODULE_ERRORS.ERR_TIME?.code, MODULE_ERRORS.ERR_CONFIG?.code];
+    const usage = [
+      MODULE_ERRORS.ERR_FRAME_ORDER?.code, MODULE_ERRORS.ERR_FRAME_SIZE?.code, MODULE_ERRORS.ERR_TIME?.code, MODULE_ERRORS.ERR_CONFIG?.code,
+      MODULE_ERRORS.ERR_UNSIGNED?.code, MODULE_ERRORS.ERR_ROLLBACK?.code,
+    ];
     throw new SealcamError(`${op}: ${moduleMessage(code)}`, usage.includes(code) ? EXIT.USAGE : EXIT.INTERNAL, code);
   }
 
   /**
-   * Configures the camera: writes the configuration block into the I/O
-   * window and calls camera_init. Returns the device public key (32 bytes).
-   * The block's seed is wiped by the module; the rest of the block is wiped
-   * here. The caller's `deviceSeed` is left to the caller.
+   * Sets the camera up: camera_init with the secure block (device seed, the
+   * pinned provisioning key), then camera_configure with the signed
+   * configuration: the force's (`config.provisioning`) or, for a
+   * development camera, one the recorder signs with a one-off provisioning
+   * key it then forgets. Returns the device public key (32 bytes). The seed
+   * copy in the I/O window is wiped by the module, the rest here; the
+   * caller's `deviceSeed` is left to the caller.
    */
   configure(config: CameraConfig): Uint8Array {
     if (this.state === "recording") throw new SealcamError("configure: the camera is recording", EXIT.INTERNAL);
+    const { deviceSeed } = config;
+    if (deviceSeed.length !== 32) throw new SealcamError(`device seed must be 32 bytes, not ${deviceSeed.length}`, EXIT.USAGE);
+    let provisioning = config.provisioning;
+    if (!provisioning) provisioning = this.selfProvision(config);
+    const secure = this.view(this.io, SECURE_BYTES);
+    secure.fill(0);
+    secure.set(Buffer.from(SECURE_MAGIC, "latin1"), 0);
+    secure.set(deviceSeed, 8);
+    secure.set(provisioning.publicKey, 40);
+    let code: number;
+    try {
+      code = this.x.camera_init(this.io, SECURE_BYTES);
+    } finally {
+      secure.fill(0);
+    }
+    this.check("configure: secure block", code);
+    const blob = this.view(this.io + CONFIG_AT, provisioning.config.length);
+    blob.set(provisioning.config);
+    this.check("configure: signed configuration", this.x.camera_configure(this.io + CONFIG_AT, provisioning.config.length));
+    const pk = this.io + SMALL;
+    this.x.camera_public_key(pk);
+    const publicKey = this.view(pk, 32).slice();
+    this.device = Buffer.from(publicKey).toString("hex");
+    this.state = "configured";
+    return publicKey;
+  }
+
+  /** A development camera's provisioning: a one-off key signs the given settings, and is wiped. */
+  private selfProvision(config: CameraConfig): { publicKey: Uint8Array; config: Uint8Array } {
     const { deviceSeed, recipients, segmentSeconds } = config;
     const segmentBytes = config.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-    if (deviceSeed.length !== 32) throw new SealcamError(`device seed must be 32 bytes, not ${deviceSeed.length}`, EXIT.USAGE);
     const max = this.x.MAX_RECIPIENTS?.value ?? 8;
     if (recipients.length < 1 || recipients.length > max) throw new SealcamError(`between 1 and ${max} recipients, not ${recipients.length}`, EXIT.USAGE);
     for (const r of recipients) if (r.length !== 32) throw new SealcamError(`a recipient must be 32 bytes, not ${r.length}`, EXIT.USAGE);
@@ -227,29 +280,21 @@ export class Recorder {
     if (!(Number.isSafeInteger(segmentBytes) && segmentBytes >= MIN_SEGMENT_BYTES)) {
       throw new SealcamError(`segment size must be a whole number of at least ${MIN_SEGMENT_BYTES} bytes, not ${segmentBytes}`, EXIT.USAGE);
     }
-    const len = CONFIG_HEADER_BYTES + 32 * recipients.length;
-    const block = this.view(this.io, len);
-    const v = new DataView(block.buffer, block.byteOffset, len);
-    block.fill(0);
-    block.set(Buffer.from(CONFIG_MAGIC, "latin1"), 0);
-    block.set(deviceSeed, 8);
-    v.setBigUint64(40, BigInt(Math.round(segmentSeconds * 1e6)), true);
-    v.setBigUint64(48, BigInt(segmentBytes), true);
-    v.setUint32(56, recipients.length, true);
-    recipients.forEach((r, i) => block.set(r, CONFIG_HEADER_BYTES + 32 * i));
-    let code: number;
+    const crypto = new Crypto(this.instance);
+    // System randomness, not the camera's entropy source: the key is used
+    // once and forgotten, and drawing it from a seeded test source would
+    // shift every draw the module makes after it.
+    const provisioningSeed = new Uint8Array(randomBytes(32));
     try {
-      code = this.x.camera_init(this.io, len);
+      const publicKey = crypto.ed25519Keypair(provisioningSeed).publicKey;
+      const device = crypto.ed25519Keypair(deviceSeed).publicKey;
+      const signed = signConfig(crypto, provisioningSeed, {
+        device, serial: 1, segmentDurationUs: Math.round(segmentSeconds * 1e6), segmentSizeBytes: segmentBytes, recipients, dock: null,
+      });
+      return { publicKey, config: signed };
     } finally {
-      block.fill(0);
+      provisioningSeed.fill(0);
     }
-    this.check("configure", code);
-    const pk = this.io + SMALL;
-    this.x.camera_public_key(pk);
-    const publicKey = this.view(pk, 32).slice();
-    this.device = Buffer.from(publicKey).toString("hex");
-    this.state = "configured";
-    return publicKey;
   }
 
   /** Starts a recording; returns its 16-byte id. */

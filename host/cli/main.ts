@@ -15,11 +15,12 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   report: { summary: "write a self-contained HTML report of a verification, for a court", run: (args) => import("./report.ts").then((m) => m.reportCommand(args)) },
   flash: { summary: "list or export the committed segments of a camera's flash image (never changes it)", run: (args) => import("./flash.ts").then((m) => m.flashCommand(args)) },
   keygen: { summary: "make the force's age identity and a camera's device key (--out DIR)", run: (args) => import("./keygen.ts").then((m) => m.keygenCommand(args)) },
+  provision: { summary: "the force's provisioning key, and camera configurations signed with it (keygen, sign, show)", run: (args) => import("./provision.ts").then((m) => m.provisionCommand(args)) },
 };
 
 export function usage(): string {
   const lines = ["usage: sealcam <command> [options]", "", "commands:"];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(9)} ${c.summary}`);
   lines.push("", "sealcam <command> --help shows a command's options.");
   return lines.join("\n");
 }

@@ -16,12 +16,15 @@ import { Recorder, describeEvent, seededEntropy, MIN_SEGMENT_SECONDS, type Recor
 import { SegmentStore, type CommittedSegment, type SegmentSink } from "../store/index.ts";
 import { FlashDevice, FlashStore } from "../flash/index.ts";
 import { loadBoard } from "../flash/board.ts";
+import { readConfigFile, parseConfig } from "../camera/config.ts";
+import { parseProvisioningPublicKey, formatProvisioningPublicKey } from "../keys/provisioning.ts";
+import { readKeyFile } from "../keys/age.ts";
 import { Crypto } from "../engine/crypto.ts";
 import {
   parseRecipient, loadDeviceKey, writeDeviceKey, generateDeviceSeed, deviceFingerprint, formatDevicePublicKey,
 } from "../keys/index.ts";
 
-const HELP = `usage: sealcam record --recipient age1… [--recipient age1…] (--out DIR | --flash IMAGE) [options]
+const HELP = `usage: sealcam record (--recipient age1… … | --config FILE --provisioning KEY) (--out DIR | --flash IMAGE) [options]
   --recipient KEY        the force's age recipient (age1…); repeat for up to 8
   --out DIR              the segment store (created if missing)
   --source SRC           fixture (default: the 12 s test clip), ffmpeg (a live test
@@ -33,9 +36,24 @@ const HELP = `usage: sealcam record --recipient age1… [--recipient age1…] (-
   --flash IMAGE          record into the camera's simulated flash instead of a folder
                          (created erased if missing; needs --device-key); see sealcam flash
   --board NAME|FILE      the board whose flash geometry to use (default sim: boards/sim.json)
+  --config FILE          the force's signed camera configuration (sealcam provision sign): it
+                         sets the recipients and segment limits; with --provisioning KEY|FILE,
+                         the provisioning public key the camera pins. Without them the camera
+                         provisions itself from --recipient (a development camera)
 Ctrl-C stops the recording cleanly: the open segment is committed as the final one.`;
 
 const MAX_RECIPIENTS = 8;
+
+/** --provisioning: a `sealcamprov1…` key, or a file holding one (provisioning.pub). */
+function provisioningOption(text: string): Uint8Array {
+  const value = text.trim().startsWith("sealcamprov1") ? text.trim() : readKeyFile(text).split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"));
+  if (!value) throw usage(`--provisioning ${text}: no sealcamprov1… key in the file`);
+  try {
+    return parseProvisioningPublicKey(value);
+  } catch (e) {
+    throw usage(`--provisioning ${text}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
 const SECONDS_MAX = 86_400;
 
 function usage(message: string): SealcamError {
@@ -102,6 +120,8 @@ export async function recordCommand(args: string[]): Promise<number> {
       "device-key": { type: "string" },
       flash: { type: "string" },
       board: { type: "string" },
+      config: { type: "string" },
+      provisioning: { type: "string" },
       help: { type: "boolean" },
     },
     strict: true,
@@ -113,7 +133,12 @@ export async function recordCommand(args: string[]): Promise<number> {
 
   // ---- everything checked before anything is written ----------------------
   const texts = values.recipient ?? [];
-  if (texts.length === 0) throw usage("at least one --recipient age1… is required (the force's public key)");
+  if ((values.config === undefined) !== (values.provisioning === undefined)) throw usage("--config and --provisioning go together: the force's signed configuration and the provisioning key the camera pins");
+  const signed = values.config !== undefined ? { config: readConfigFile(values.config), publicKey: provisioningOption(values.provisioning!) } : undefined;
+  if (signed && texts.length > 0) throw usage("--recipient does not apply with --config: the signed configuration names the recipients");
+  if (signed && values["segment-seconds"] !== undefined) throw usage("--segment-seconds does not apply with --config: the signed configuration sets it");
+  if (signed) parseConfig(signed.config);
+  if (!signed && texts.length === 0) throw usage("at least one --recipient age1… is required (the force's public key), or --config and --provisioning");
   if (texts.length > MAX_RECIPIENTS) throw usage(`at most ${MAX_RECIPIENTS} recipients, not ${texts.length}`);
   const recipients = texts.map((text) => {
     // Never echo a secret key that was pasted by mistake.
@@ -213,12 +238,18 @@ export async function recordCommand(args: string[]): Promise<number> {
     }
     let publicKey: Uint8Array;
     try {
-      publicKey = recorder.configure({ deviceSeed: seed, recipients, segmentSeconds });
+      publicKey = recorder.configure({ deviceSeed: seed, recipients, segmentSeconds, provisioning: signed });
     } finally {
       seed.fill(0);
     }
     fingerprint = deviceFingerprint(publicKey);
-    console.log(`source      ${source.label}, ${recipients.length} recipient${recipients.length > 1 ? "s" : ""}, ${segmentSeconds} s segments`);
+    if (signed) {
+      const c = parseConfig(signed.config);
+      console.log(`config      serial ${c.serial}, signed by ${formatProvisioningPublicKey(signed.publicKey)}`);
+      console.log(`source      ${source.label}, ${c.recipients.length} recipient${c.recipients.length > 1 ? "s" : ""}, ${Number(c.segmentDurationUs) / 1e6} s segments`);
+    } else {
+      console.log(`source      ${source.label}, ${recipients.length} recipient${recipients.length > 1 ? "s" : ""}, ${segmentSeconds} s segments (self-provisioned: a development camera)`);
+    }
 
     recorder.start();
     let unit: IteratorResult<TimedAccessUnit> | "interrupted" = first;

@@ -247,6 +247,12 @@ export class Crypto {
     return this.get(sig, 64);
   }
 
+  /** 0 when `publicKey` is a canonical Ed25519 point of large order, else ERR_BAD_POINT or ERR_SMALL_ORDER. */
+  ed25519CheckPublic(publicKey: Uint8Array): number {
+    if (publicKey.length !== 32) return MODULE_ERRORS.ERR_LENGTH.code;
+    return this.x.ed25519_check_public(this.put(this.slot(1), publicKey, 32));
+  }
+
   /** Ed25519 strict verification: 0 when valid, else the module's reason code. */
   ed25519Verify(publicKey: Uint8Array, msg: Uint8Array, sig: Uint8Array): number {
     if (sig.length !== 64 || publicKey.length !== 32) return MODULE_ERRORS.ERR_LENGTH.code;

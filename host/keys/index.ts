@@ -15,3 +15,10 @@ export {
   parseDeviceKeyFile, readDeviceKey, loadDeviceKey,
   writeKeyFile, writeKeyFiles, writeDeviceKey, writeForceIdentity,
 } from "./device.ts";
+export {
+  PROVISIONING_KEY_HRP, PROVISIONING_PUBLIC_HRP, DOCK_PUBLIC_HRP, PROVISIONING_SEED_BYTES, ED25519_PUBLIC_BYTES, PROVISIONING_KEY_BANNER,
+  type ProvisioningKeyFile,
+  generateProvisioningSeed, formatProvisioningKey, parseProvisioningKey, formatProvisioningPublicKey, parseProvisioningPublicKey,
+  formatDockPublicKey, parseDockPublicKey, provisioningPublicKey, provisioningKeyFileText,
+  parseProvisioningKeyFile, readProvisioningKey, loadProvisioningKey, writeProvisioningKey,
+} from "./provisioning.ts";

@@ -7,6 +7,7 @@
 // with fault injection (fail the Nth call of an import) and a log of events.
 // Frames go through the I/O window in pieces of at most 64 KiB.
 import { createHash } from "node:crypto";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { readFileSync } from "node:fs";
 import { wasmPath, type Build } from "../../host/engine/index.ts";
 
@@ -46,24 +47,64 @@ export class SeededEntropy {
   }
 }
 
-/** The fields of a configuration block (docs/ABI.md "Configuration block"). */
+/** What a test camera is set up with: its secure block and its signed configuration. */
 export interface CameraConfig {
-  seed: Uint8Array; // 32 bytes
+  seed: Uint8Array; // 32 bytes: the device seed
   durationUs: bigint;
   sizeBytes: bigint;
   recipients: Uint8Array[]; // 32 bytes each
+  /** The force's provisioning seed (default: the test force's); its public key is pinned in the secure block. */
+  provisioningSeed?: Uint8Array;
+  /** Configuration serial (default 1). */
+  serial?: bigint;
+  /** Dock public key (default: none, zeros). */
+  dock?: Uint8Array;
+  /** Device key the configuration names (default: the seed's). */
+  device?: Uint8Array;
 }
 
-/** Encodes a configuration block; `patch` may corrupt it for negative tests. */
-export function configBlock(c: CameraConfig): Uint8Array {
-  const b = Buffer.alloc(64 + 32 * c.recipients.length);
-  b.write("SCAMCFG1", 0, "latin1");
-  Buffer.from(c.seed).copy(b, 8);
-  b.writeBigUInt64LE(c.durationUs, 40);
-  b.writeBigUInt64LE(c.sizeBytes, 48);
-  b.writeUInt32LE(c.recipients.length, 56);
-  c.recipients.forEach((r, i) => Buffer.from(r).copy(b, 64 + 32 * i));
+/** The test force's provisioning key (a fixed seed, so runs are reproducible). */
+export const PROVISIONING_SEED = new Uint8Array(createHash("sha256").update("sealcam test provisioning key").digest());
+export const PROVISIONING_PK = ed25519.getPublicKey(PROVISIONING_SEED);
+export const SECURE_BYTES = 72;
+
+/** The secure block (docs/ABI.md): magic, device seed, pinned provisioning key. */
+export function secureBlock(seed: Uint8Array, provisioningPk: Uint8Array = PROVISIONING_PK): Uint8Array {
+  const b = Buffer.alloc(SECURE_BYTES);
+  b.write("SCAMSEC1", 0, "latin1");
+  Buffer.from(seed).copy(b, 8);
+  Buffer.from(provisioningPk).copy(b, 40);
   return new Uint8Array(b);
+}
+
+/**
+ * The signed configuration, laid out from FORMAT.md "Camera configuration"
+ * (written here from the table, not with the host's encoder); `patch` edits
+ * the body before it is signed, for negative tests.
+ */
+export function signedConfig(c: CameraConfig, patch?: (body: Buffer) => void): Uint8Array {
+  const n = c.recipients.length;
+  const body = Buffer.alloc(128 + 32 * n);
+  body.write("SCAMCFG2", 0, "latin1");
+  Buffer.from(c.device ?? ed25519.getPublicKey(c.seed)).copy(body, 8);
+  body.writeBigUInt64LE(c.serial ?? 1n, 40);
+  body.writeBigUInt64LE(c.durationUs, 48);
+  body.writeBigUInt64LE(c.sizeBytes, 56);
+  body.writeUInt32LE(n, 64);
+  if (c.dock) Buffer.from(c.dock).copy(body, 72);
+  c.recipients.forEach((r, i) => Buffer.from(r).copy(body, 128 + 32 * i));
+  patch?.(body);
+  const signature = ed25519.sign(Buffer.concat([Buffer.from("sealcam/v1/camera-config", "latin1"), body]), c.provisioningSeed ?? PROVISIONING_SEED);
+  return new Uint8Array(Buffer.concat([body, signature]));
+}
+
+/**
+ * What CameraHarness.init takes: the secure block ‖ the signed configuration
+ * (a test-only pairing: the module takes them in two calls).
+ */
+export function configBlock(c: CameraConfig): Uint8Array {
+  const provisioningPk = ed25519.getPublicKey(c.provisioningSeed ?? PROVISIONING_SEED);
+  return new Uint8Array(Buffer.concat([secureBlock(c.seed, provisioningPk), signedConfig(c)]));
 }
 
 export class CameraHarness {
@@ -219,10 +260,25 @@ export class CameraHarness {
     return this.open?.len ?? 0;
   }
 
-  /** Writes `block` into the I/O window and calls camera_init; returns the code. */
+  /**
+   * Sets the camera up from configBlock's pairing: the secure block goes to
+   * the start of the I/O window and camera_init; the signed configuration
+   * (if any follows) to 4 KiB further on and camera_configure. Returns the
+   * first non-OK code. A block of other than 72 bytes before the
+   * configuration is a secure block test: only camera_init runs, with all of it.
+   */
   init(block: Uint8Array): number {
-    this.view(this.io, block.length).set(block);
-    return this.x.camera_init(this.io, block.length);
+    const secure = block.length > SECURE_BYTES && Buffer.from(block.subarray(0, 8)).toString("latin1") === "SCAMSEC1" ? SECURE_BYTES : block.length;
+    this.view(this.io, secure).set(block.subarray(0, secure));
+    const rc = this.x.camera_init(this.io, secure);
+    if (rc !== OK || secure === block.length) return rc;
+    return this.configure(block.subarray(secure));
+  }
+
+  /** Writes a signed configuration 4 KiB into the I/O window and calls camera_configure. */
+  configure(config: Uint8Array): number {
+    this.view(this.io + 4 * KIB, config.length).set(config);
+    return this.x.camera_configure(this.io + 4 * KIB, config.length);
   }
 
   /** The block as the module left it in the I/O window after init (to check the wipe). */
