@@ -265,10 +265,14 @@ for (const build of BUILDS) {
       }
       assert.equal(h.x.camera_config_serial(), 5n, "the newer configuration stays in force");
       assert.equal(h.configure(signedConfig({ ...base(), serial: 6n })), OK, "a newer one is taken");
-      // camera_init forgets the configuration: signed or not, a new secure block starts afresh.
-      assert.equal(h.init(secureBlock(DEVICE_SEED)), OK);
-      assert.equal(h.x.camera_config_serial(), 0n);
-      assert.equal(h.start(), E.ERR_STATE);
+      // camera_init once per instance: a second secure block could re-pin the
+      // provisioning key or reset the serial, so it is refused and changes nothing.
+      const thief = new Uint8Array(32).fill(4);
+      assert.equal(h.init(secureBlock(DEVICE_SEED, ed25519.getPublicKey(thief))), E.ERR_STATE);
+      assert.equal(h.init(secureBlock(DEVICE_SEED)), E.ERR_STATE);
+      assert.equal(h.x.camera_config_serial(), 6n, "the configuration in force stays");
+      assert.equal(h.configure(signedConfig({ ...base(), serial: 99n, provisioningSeed: thief })), E.ERR_UNSIGNED, "the pin is unchanged");
+      assert.equal(h.configure(signedConfig({ ...base(), serial: 1n })), E.ERR_ROLLBACK, "the serial is unchanged");
     });
 
     it("malformed signed configurations: ERR_CONFIG, nothing changes", async () => {

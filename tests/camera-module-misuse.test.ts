@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import type { Build } from "../host/engine/index.ts";
 import { MODULE_ERRORS } from "../host/errors.ts";
-import { CameraHarness, OK } from "./helpers/camera.ts";
+import { CameraHarness, OK, secureBlock, signedConfig } from "./helpers/camera.ts";
 import { DOMAIN } from "./helpers/evidence.ts";
 import { DEVICE_SEED, RECIPIENTS, Session, camera, config } from "./helpers/recording.ts";
 import { Rng } from "./helpers/random.ts";
@@ -160,18 +160,18 @@ for (const build of BUILDS) {
   describe(`camera misuse: recipients (${build})`, () => {
     it("non-canonical recipients (bit 255 set, or u ≥ 2^255 − 19): ERR_CONFIG, configuration unchanged", async () => {
       const h = await CameraHarness.create(build);
+      assert.equal(h.init(secureBlock(DEVICE_SEED)), OK);
       const p = (1n << 255n) - 19n;
       const highBit = Buffer.from(RECIPIENTS[1]);
       highBit[31] |= 0x80;
       // p + 9 ≡ 9 (the base point) and 2^255 − 1 ≡ 18 both pass the low-order probe.
       const cases: Record<string, Uint8Array> = { "bit 255 set": highBit, "p + 9": le32(p + 9n), "2^255 - 1": le32((1n << 255n) - 1n) };
       for (const [name, r] of Object.entries(cases)) {
-        assert.equal(h.init(config({ recipients: [RECIPIENTS[0], r] })), E.ERR_CONFIG, name);
-        assert.ok(h.configAfterInit(64).subarray(8, 40).every((v) => v === 0), `${name}: seed wiped`);
+        assert.equal(h.configure(signedConfig({ seed: DEVICE_SEED, durationUs: 2_000_000n, sizeBytes: 64n << 20n, recipients: [RECIPIENTS[0], r] })), E.ERR_CONFIG, name);
         assert.equal(h.x.camera_config_serial(), 0n, `${name}: not configured`);
         assert.equal(h.start(), E.ERR_STATE, `${name}: cannot record`);
       }
-      assert.equal(h.init(config({ recipients: [le32(9n), RECIPIENTS[1]] })), OK, "u = 9 is canonical");
+      assert.equal(h.configure(signedConfig({ seed: DEVICE_SEED, durationUs: 2_000_000n, sizeBytes: 64n << 20n, recipients: [le32(9n), RECIPIENTS[1]] })), OK, "u = 9 is canonical");
     });
   });
 

@@ -46,7 +46,7 @@
 import {
   OK, ERR_STATE, ERR_ENTROPY, ERR_STORAGE, ERR_CONFIG, ERR_FRAME_ORDER, ERR_FRAME_SIZE, ERR_TIME, ERR_UNSIGNED, ERR_ROLLBACK,
 } from "../errors";
-import { io_ptr, IO_BYTES } from "../abi";
+import { checkWindow } from "../abi";
 import { wipe } from "../crypto/ct";
 import { sha512_init, sha512_update } from "../crypto/sha512";
 import { x25519 } from "../crypto/x25519";
@@ -122,17 +122,6 @@ let frameTime: u64 = 0; // capture time,
 let frameFlags: u32 = 0; // record flags
 
 /**
- * Traps (as an out-of-memory access would) unless [ptr, ptr + len) lies
- * inside the I/O window; called first, so nothing has changed. Written so no
- * sum can wrap: ptr − io and IO_BYTES − len are computed only once known
- * not to.
- */
-function checkWindow(ptr: usize, len: usize): void {
-  const io = io_ptr();
-  if (ptr < io || len > <usize>IO_BYTES || ptr - io > <usize>IO_BYTES - len) unreachable();
-}
-
-/**
  * True when the 32 bytes at `u` are a canonical X25519 u-coordinate: bit 255
  * clear and u < p = 2^255 − 19 (u ≥ p means byte 31 = 0x7f, bytes 30..1 =
  * 0xff and byte 0 ≥ 0xed). age puts the recipient's bytes as given into the
@@ -153,19 +142,22 @@ function canonicalU(u: usize): bool {
  * (docs/ABI.md "Secure block": magic "SCAMSEC1", the 32-byte Ed25519 device
  * seed, the 32-byte provisioning public key; `len` must be SECURE_BYTES).
  * Derives the device key pair inside the module and pins the provisioning
- * key; forgets any configuration (the camera cannot record until
- * camera_configure accepts one). The block must lie inside the I/O window,
+ * key; the camera cannot record until camera_configure accepts a
+ * configuration. Once per instance: a host that needs another secure block
+ * discards the instance (a second call returns ERR_STATE and changes nothing). The block must lie inside the I/O window,
  * or the call traps before anything changes (nothing is wiped).
  *
  * The seed bytes in the block (offset 8, up to 32 bytes) are wiped on every
- * return, success or not. Returns OK; ERR_STATE while recording or when
+ * return, success or not. Returns OK; ERR_STATE when already initialised or
  * called from inside an import; ERR_CONFIG for a malformed block or a
  * provisioning key that is not a canonical point of large order (nothing
  * changes on either).
  */
 export function camera_init(sec: usize, len: usize): i32 {
   checkWindow(sec, len);
-  const rc = recording || busy ? ERR_STATE : initialise(sec, len);
+  // Once per instance: a second secure block could re-pin the provisioning
+  // key or reset the serial, undoing what camera_configure guards.
+  const rc = initialised || recording || busy ? ERR_STATE : initialise(sec, len);
   if (len > 8) wipe(sec + 8, len - 8 < 32 ? len - 8 : 32);
   return rc;
 }
@@ -226,27 +218,30 @@ function applyConfig(cfg: usize, len: usize): i32 {
   memory.copy(CFG_MESSAGE, CFG_DOMAIN, CFG_DOMAIN_BYTES);
   memory.copy(CFG_MESSAGE + CFG_DOMAIN_BYTES, cfg, body);
   if (ed25519_verify(cfg + body, CFG_MESSAGE, CFG_DOMAIN_BYTES + body, PROVISIONING) != OK) return ERR_UNSIGNED;
-  if (memory.compare(cfg + 8, PK, 32) != 0) return ERR_UNSIGNED; // public bytes: compare freely
-  const serial = load<u64>(cfg, 40);
+  // From here on every field is read from the copy the signature covers, not
+  // from the host's window, so nothing can change between check and use.
+  const c = CFG_MESSAGE + CFG_DOMAIN_BYTES;
+  if (memory.compare(c + 8, PK, 32) != 0) return ERR_UNSIGNED; // public bytes: compare freely
+  const serial = load<u64>(c, 40);
   if (serial == 0 || serial >= TIME_LIMIT_US) return ERR_CONFIG; // below 2^53, as FORMAT.md's integers
   if (serial <= configSerial) return ERR_ROLLBACK;
   // Then what it says.
-  const duration = load<u64>(cfg, 48);
-  const size = load<u64>(cfg, 56);
+  const duration = load<u64>(c, 48);
+  const size = load<u64>(c, 56);
   if (duration < MIN_DURATION_US || size < MIN_SEGMENT_BYTES) return ERR_CONFIG;
   let dockSet = false;
-  for (let i: usize = 0; i < 32; i++) if (load<u8>(cfg + 72 + i) != 0) dockSet = true;
-  if (dockSet && ed25519_check_public(cfg + 72) != OK) return ERR_CONFIG;
+  for (let i: usize = 0; i < 32; i++) if (load<u8>(c + 72 + i) != 0) dockSet = true;
+  if (dockSet && ed25519_check_public(c + 72) != OK) return ERR_CONFIG;
   // age refuses an all-zero shared secret; find such recipients now rather
   // than at every segment opening. A non-canonical encoding would pass the
   // probe (x25519 reduces it) but not decrypt (canonicalU).
   for (let i: usize = 0; i < count; i++) {
-    const r = cfg + CFG_BODY_BYTES + (i << 5);
+    const r = c + CFG_BODY_BYTES + (i << 5);
     if (!canonicalU(r)) return ERR_CONFIG;
     if (x25519(PROBE, PROBE_SCALAR, r) != OK) return ERR_CONFIG;
   }
-  memory.copy(RECIPIENTS, cfg + CFG_BODY_BYTES, count << 5);
-  memory.copy(DOCK, cfg + 72, 32);
+  memory.copy(RECIPIENTS, c + CFG_BODY_BYTES, count << 5);
+  memory.copy(DOCK, c + 72, 32);
   recipientCount = count;
   durationLimit = duration;
   sizeLimit = size;

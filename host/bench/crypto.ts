@@ -85,13 +85,13 @@ export async function cryptoOperations(c: Crypto): Promise<Operation[]> {
     bytes: KB64,
     target: { against: NAMES.sodium, min: 2.5, ours: `${NAMES.ours}, in place` },
     contenders: [
-      { name: `${NAMES.ours}, in place`, ours: true, run: () => x.aead_encrypt(data, tag, data, KB64, 0, 0, k, n) },
+      { name: `${NAMES.ours}, in place`, ours: true, run: () => x.aead_encrypt(data, tag, data, KB64, data, 0, k, n) },
       {
         name: `${NAMES.ours}, copy in + out`,
         ours: true,
         run: () => {
           c.view(data, KB64).set(chunk);
-          x.aead_encrypt(data, tag, data, KB64, 0, 0, k, n);
+          x.aead_encrypt(data, tag, data, KB64, data, 0, k, n);
           bigOut.set(c.view(data, KB64 + 0));
           return bigOut;
         },

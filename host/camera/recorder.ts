@@ -240,6 +240,8 @@ export class Recorder {
    */
   configure(config: CameraConfig): Uint8Array {
     if (this.state === "recording") throw new SealcamError("configure: the camera is recording", EXIT.INTERNAL);
+    // The module takes one secure block per instance (docs/ABI.md camera_init).
+    if (this.state !== "new") throw new SealcamError("configure: this camera is already set up; create a new recorder for another", EXIT.INTERNAL);
     const { deviceSeed } = config;
     if (deviceSeed.length !== 32) throw new SealcamError(`device seed must be 32 bytes, not ${deviceSeed.length}`, EXIT.USAGE);
     let provisioning = config.provisioning;
@@ -286,8 +288,12 @@ export class Recorder {
     // shift every draw the module makes after it.
     const provisioningSeed = new Uint8Array(randomBytes(32));
     try {
-      const publicKey = crypto.ed25519Keypair(provisioningSeed).publicKey;
-      const device = crypto.ed25519Keypair(deviceSeed).publicKey;
+      const provisioningPair = crypto.ed25519Keypair(provisioningSeed);
+      const devicePair = crypto.ed25519Keypair(deviceSeed);
+      provisioningPair.secretKey.fill(0);
+      devicePair.secretKey.fill(0);
+      const publicKey = provisioningPair.publicKey;
+      const device = devicePair.publicKey;
       const signed = signConfig(crypto, provisioningSeed, {
         device, serial: 1, segmentDurationUs: Math.round(segmentSeconds * 1e6), segmentSizeBytes: segmentBytes, recipients, dock: null,
       });

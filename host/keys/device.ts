@@ -85,7 +85,9 @@ export function parseDevicePublicKey(text: string): Uint8Array {
 
 /** The device public key of a seed, computed by the module (RFC 8032 §5.1.5). */
 export function devicePublicKey(crypto: Crypto, seed: Uint8Array): Uint8Array {
-  return crypto.ed25519Keypair(exactly(seed, SEED_BYTES, "a device key seed")).publicKey;
+  const { publicKey, secretKey } = crypto.ed25519Keypair(exactly(seed, SEED_BYTES, "a device key seed"));
+  secretKey.fill(0);
+  return publicKey;
 }
 
 /**
