@@ -29,7 +29,7 @@ export const ERR_STATE: i32 = 9;
 export const ERR_ENTROPY: i32 = 10;
 /** Camera: a storage import failed; the open segment was aborted and its keys wiped. */
 export const ERR_STORAGE: i32 = 11;
-/** Camera: the configuration block is malformed. */
+/** Camera: a malformed secure block (camera_init) or signed configuration (camera_configure). */
 export const ERR_CONFIG: i32 = 12;
 /** Camera: a frame's capture time is earlier than the previous frame's. */
 export const ERR_FRAME_ORDER: i32 = 13;

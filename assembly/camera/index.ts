@@ -38,7 +38,7 @@
 // frames_recorded) change nothing and call no import; they stay callable.
 //
 // Secrets: the device secret key (SK) for the life of the instance (there is
-// no export to forget it: a new configuration replaces it); per segment the
+// no export to forget or replace it: camera_init is accepted once per instance); per segment the
 // file key, the ephemeral secrets and the payload key (segment.ts says when
 // each is wiped). No code here or in segment.ts branches on or indexes by
 // secret bytes: secrets only pass through the crypto core.

@@ -95,7 +95,7 @@ export function openSegment(n: usize, firstFrame: u64): i32 {
   }
   const rc = ageHeaderWrite(AGE_HEADER, FILE_KEY, RECIPIENTS, n, EPHEMERALS); // wipes EPHEMERALS
   if (rc != OK) {
-    wipe(FILE_KEY, 16); // unreachable: camera_init rejects low-order recipients
+    wipe(FILE_KEY, 16); // unreachable: camera_configure rejects low-order recipients
     return rc;
   }
   const headerLen = ageHeaderBytes(n);

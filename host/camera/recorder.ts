@@ -27,12 +27,12 @@ const SECURE_MAGIC = "SCAMSEC1";
 const SECURE_BYTES = 72;
 // The signed configuration goes this far into the I/O window (after the secure block).
 const CONFIG_AT = 4 * KIB;
-/** Segment limits the module accepts (docs/ABI.md, configuration block). */
+/** Segment limits the module accepts (docs/FORMAT.md, "Camera configuration"). */
 export const MIN_SEGMENT_SECONDS = 1;
 export const MIN_SEGMENT_BYTES = 64 * KIB;
 export const DEFAULT_SEGMENT_BYTES = 256 * 1024 * KIB;
 
-/** What the camera is configured with (docs/ABI.md, "Configuration block"). */
+/** What the camera is configured with (docs/ABI.md, "Signed configuration"; bytes in docs/FORMAT.md "Camera configuration"). */
 export interface CameraConfig {
   /** Device Ed25519 seed, 32 bytes; the module derives the key pair and wipes its copy. */
   deviceSeed: Uint8Array;
