@@ -4,7 +4,7 @@
 import { instantiateV8 } from "../engine/index.ts";
 import { Crypto } from "../engine/crypto.ts";
 import { measure, type Measured } from "./stats.ts";
-import { cryptoOperations, type Operation } from "./crypto.ts";
+import { cryptoOperations } from "./crypto.ts";
 import { measurePipeline, PROFILES, type PipelineResult } from "./pipeline.ts";
 import { measureVerify, VERIFY_SEGMENT_SECONDS } from "./verify.ts";
 

@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { SealcamError, EXIT } from "../errors.ts";
 import { Crypto } from "../engine/crypto.ts";
 import { instantiateV8 } from "../engine/index.ts";
-import { readIdentityFile, recipientOf, parseDevicePublicKey } from "../keys/index.ts";
-import { readKeyFile } from "../keys/age.ts";
+import { readIdentityFile, recipientOf, parseDevicePublicKey, DEVICE_PUBLIC_HRP } from "../keys/index.ts";
+import { publicKeyOption } from "./options.ts";
 import type { Identity } from "../custody/verify.ts";
 
 export const COMMON_OPTIONS = {
@@ -37,14 +37,7 @@ export function loadIdentities(crypto: Crypto, files: readonly string[] | undefi
 
 /** --device: a `sealcamdev1…` key, or a file holding one (device.pub). */
 export function loadDevice(text: string | undefined): Uint8Array | null {
-  if (text === undefined) return null;
-  const value = text.trim().startsWith("sealcamdev1") ? text.trim() : readKeyFile(text).split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"));
-  if (!value) throw usage(`--device ${text}: no sealcamdev1… key in the file`);
-  try {
-    return parseDevicePublicKey(value);
-  } catch (e) {
-    throw usage(`--device ${text}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  return text === undefined ? null : publicKeyOption("device", text, DEVICE_PUBLIC_HRP, parseDevicePublicKey);
 }
 
 /** --recording: 32 lowercase hex. */

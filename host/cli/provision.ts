@@ -8,22 +8,20 @@
 // Every bad input is refused with one line and exit 2 before anything is
 // written; files are written whole or not at all and never over a file.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT, SealcamError } from "../errors.ts";
-import { Crypto } from "../engine/crypto.ts";
-import { instantiateV8 } from "../engine/index.ts";
 import {
   parseRecipient, parseDevicePublicKey, deviceFingerprint, writeKeyFiles, SECRET_FILE_MODE, PUBLIC_FILE_MODE,
   DEVICE_PUBLIC_HRP, DOCK_PUBLIC_HRP, PROVISIONING_PUBLIC_HRP, generateProvisioningSeed, provisioningPublicKey,
   provisioningKeyFileText, formatProvisioningPublicKey, parseProvisioningPublicKey, parseDockPublicKey, loadProvisioningKey,
 } from "../keys/index.ts";
-import { readKeyFile } from "../keys/age.ts";
 import {
   signConfig, parseConfig, verifyConfig, readConfigFile, describeConfig, checkConfigKeys, isCanonicalRecipient,
   CONFIG_MAX_RECIPIENTS, LABEL_WIDTH, MIN_SEGMENT_SIZE_BYTES, type CameraSettings,
 } from "../camera/config.ts";
-import { OutputFile, checkOutputPath } from "./custody.ts";
+import { OutputFile, checkOutputPath, moduleCrypto } from "./custody.ts";
+import { SECRET_KEY, shown, publicKeyOption } from "./options.ts";
 
 const HELP = `usage: sealcam provision keygen --out DIR
        sealcam provision sign --key FILE --device KEY|FILE --recipient age1… [--recipient age1…]
@@ -48,15 +46,12 @@ const INTEGER_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const DEFAULT_SEGMENT_SECONDS = "4";
 const DEFAULT_SEGMENT_BYTES = 256n << 20n;
 
-/** A secret key's text: never echoed back, never taken where a public key belongs. */
-const SECRET_KEY = /^(AGE-SECRET-KEY-|AGE-PLUGIN-|SEALCAM-[A-Z]+-KEY-)/i;
 
 function usage(message: string): SealcamError {
   return new SealcamError(message, EXIT.USAGE);
 }
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const shown = (text: string): string => (text.length > 80 ? `${text.slice(0, 77)}...` : text);
 
 /**
  * parseArgs, with its refusals as one line: some of node's messages span
@@ -70,10 +65,6 @@ function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArg
     if (code.startsWith("ERR_PARSE_ARGS")) throw usage(messageOf(e).split("\n").map((l) => l.trim()).join(" "));
     throw e;
   }
-}
-
-async function moduleCrypto(): Promise<Crypto> {
-  return new Crypto(await instantiateV8("release"));
 }
 
 export async function provisionCommand(args: string[]): Promise<number> {
@@ -250,37 +241,6 @@ function secondsOption(name: string, text: string): bigint {
     throw usage(`--${name} must be a number of seconds from 1 to ${SEGMENT_SECONDS_MAX} (at most 6 decimals), not '${shown(text)}'`);
   }
   return us;
-}
-
-/**
- * A public key option: the key's text (`<hrp>1…`), or a file whose first
- * line that is neither empty nor a `#` comment holds it (device.pub). A
- * secret key, given as text or found in the file, is refused without being
- * repeated.
- */
-function publicKeyOption(name: string, value: string, hrp: string, parse: (text: string) => Uint8Array): Uint8Array {
-  const text = value.trim();
-  const secret = `--${name}: that is a secret key; give the public key (${hrp}1…) or its .pub file`;
-  if (SECRET_KEY.test(text)) throw usage(secret);
-  if (!existsSync(value)) {
-    // Key-shaped (letters, '1', Bech32 characters) and not a path: parse it, for the precise reason.
-    if (!/^[A-Za-z-]+1[0-9A-Za-z]+$/.test(text)) throw usage(`--${name} ${shown(value)}: no such file (give a ${hrp}1… key or a file holding one)`);
-    try {
-      return parse(text);
-    } catch (e) {
-      throw usage(`--${name} '${shown(text)}': ${messageOf(e)}`);
-    }
-  }
-  const lines = readKeyFile(value).split("\n");
-  const at = lines.findIndex((l) => l.trim() !== "" && !l.trim().startsWith("#"));
-  if (at < 0) throw usage(`--${name} ${value}: no ${hrp}1… key in the file`);
-  const line = lines[at].trim();
-  if (SECRET_KEY.test(line)) throw usage(`--${name} ${value}: the file holds a secret key; give the public key (${hrp}1…) or its .pub file`);
-  try {
-    return parse(line);
-  } catch (e) {
-    throw usage(`--${name} ${value}:${at + 1}: ${messageOf(e)}`);
-  }
 }
 
 // ---- show -------------------------------------------------------------------

@@ -17,8 +17,8 @@ import { SegmentStore, type CommittedSegment, type SegmentSink } from "../store/
 import { FlashDevice, FlashStore } from "../flash/index.ts";
 import { loadBoard } from "../flash/board.ts";
 import { readConfigFile, parseConfig } from "../camera/config.ts";
-import { parseProvisioningPublicKey, formatProvisioningPublicKey } from "../keys/provisioning.ts";
-import { readKeyFile } from "../keys/age.ts";
+import { parseProvisioningPublicKey, formatProvisioningPublicKey, PROVISIONING_PUBLIC_HRP } from "../keys/provisioning.ts";
+import { publicKeyOption } from "./options.ts";
 import { Crypto } from "../engine/crypto.ts";
 import {
   parseRecipient, loadDeviceKey, writeDeviceKey, generateDeviceSeed, deviceFingerprint, formatDevicePublicKey,
@@ -44,16 +44,6 @@ Ctrl-C stops the recording cleanly: the open segment is committed as the final o
 
 const MAX_RECIPIENTS = 8;
 
-/** --provisioning: a `sealcamprov1…` key, or a file holding one (provisioning.pub). */
-function provisioningOption(text: string): Uint8Array {
-  const value = text.trim().startsWith("sealcamprov1") ? text.trim() : readKeyFile(text).split("\n").map((l) => l.trim()).find((l) => l && !l.startsWith("#"));
-  if (!value) throw usage(`--provisioning ${text}: no sealcamprov1… key in the file`);
-  try {
-    return parseProvisioningPublicKey(value);
-  } catch (e) {
-    throw usage(`--provisioning ${text}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
 const SECONDS_MAX = 86_400;
 
 function usage(message: string): SealcamError {
@@ -134,7 +124,9 @@ export async function recordCommand(args: string[]): Promise<number> {
   // ---- everything checked before anything is written ----------------------
   const texts = values.recipient ?? [];
   if ((values.config === undefined) !== (values.provisioning === undefined)) throw usage("--config and --provisioning go together: the force's signed configuration and the provisioning key the camera pins");
-  const signed = values.config !== undefined ? { config: readConfigFile(values.config), publicKey: provisioningOption(values.provisioning!) } : undefined;
+  const signed = values.config !== undefined
+    ? { config: readConfigFile(values.config), publicKey: publicKeyOption("provisioning", values.provisioning!, PROVISIONING_PUBLIC_HRP, parseProvisioningPublicKey) }
+    : undefined;
   if (signed && texts.length > 0) throw usage("--recipient does not apply with --config: the signed configuration names the recipients");
   if (signed && values["segment-seconds"] !== undefined) throw usage("--segment-seconds does not apply with --config: the signed configuration sets it");
   if (signed) parseConfig(signed.config);

@@ -10,7 +10,7 @@
 // missing paths, empty folders, manifests that are not valid JSON with
 // FORMAT.md's members, files that are none of the three.
 import { closeSync, openSync, readSync, readdirSync, readFileSync, statSync, existsSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { SealcamError, EXIT } from "../errors.ts";
 import { parseManifest, type Manifest } from "../evidence/index.ts";
 
@@ -161,9 +161,4 @@ export function findInputs(paths: readonly string[]): Inputs {
   const segments = [...stems.values()];
   for (const s of segments) if (s.manifestFile) s.manifest = readManifestFile(s.manifestFile);
   return { segments, clips: [...clips] };
-}
-
-/** The folder a report or output names for a set of inputs (for messages). */
-export function describeInputs(paths: readonly string[]): string {
-  return paths.length === 1 ? paths[0] : `${paths.length} paths (${dirname(paths[0])}…)`;
 }

@@ -133,7 +133,7 @@ export class RecordingVerifier {
         this.problem({ kind: "final-not-last", segment: finalSeen.sequence, message: `segment ${finalSeen.sequence} is marked final, but segment ${sequence} follows it` }, finalSeen);
         finalSeen = null;
       }
-      prev = await this.segment(seg, f, prev);
+      prev = await this.segment(seg, f, prev, trusted);
       if (seg.final) finalSeen = seg;
     }
     if (!this.o.select) {
@@ -204,12 +204,11 @@ export class RecordingVerifier {
   }
 
   /** One segment: manifest, file, and (with identities) its stream. */
-  private async segment(seg: SegmentResult, f: SegmentFiles, prev: Continuation | null): Promise<Continuation> {
+  private async segment(seg: SegmentResult, f: SegmentFiles, prev: Continuation | null, trusted: Manifest | null): Promise<Continuation> {
     const sequence = seg.sequence;
     const m = f.manifest;
     // A manifest whose signature fails says nothing the next segment can be
     // checked against: its fields may be the edit.
-    const trusted = m !== null && seg.manifest_ok ? m : null;
     const next: Continuation = {
       sequence, manifest: trusted, lastFrame: trusted ? trusted.first_frame + trusted.frame_count - 1 : null,
       expectNumber: null, chain: null, lastTimeUs: prev?.lastTimeUs ?? -1,

@@ -1,7 +1,8 @@
 // Key files on disk (docs/FORMAT.md, "Key files"): the camera's device key
 // (an Ed25519 seed, sealcam's own format) and the force's identity (age's own
 // identity file format), plus the text forms of the device public key and its
-// fingerprint.
+// fingerprint. The Ed25519 key file format is written once here, for every
+// kind (Ed25519KeyKind): provisioning.ts uses it for the provisioning key.
 //
 //   # sealcam device key (Ed25519): it signs this camera's evidence; keep it secret
 //   # created: 2025-01-02T03:04:05Z
@@ -27,11 +28,27 @@ export const SEED_BYTES = 32;
 export const DEVICE_PUBLIC_BYTES = 32;
 /** The first line of every device key file. */
 export const DEVICE_KEY_BANNER = "# sealcam device key (Ed25519): it signs this camera's evidence; keep it secret";
+export const DEVICE_KEY_KIND: Ed25519KeyKind = { label: "device", banner: DEVICE_KEY_BANNER, secretHrp: DEVICE_KEY_HRP, publicHrp: DEVICE_PUBLIC_HRP };
 /** Mode of secret key files; public key files are 0644. */
 export const SECRET_FILE_MODE = 0o600;
 export const PUBLIC_FILE_MODE = 0o644;
 
-/** A device key file, parsed: the seed and what its comments declare. */
+/**
+ * What tells one kind of Ed25519 secret key file from another: the device
+ * key here, the force's provisioning key in provisioning.ts. Both kinds are
+ * laid out, read and written the same way (FORMAT.md, "Key files").
+ */
+export interface Ed25519KeyKind {
+  /** The kind in messages: "device", "provisioning". */
+  readonly label: string;
+  /** The file's first line. */
+  readonly banner: string;
+  /** Bech32 HRPs of the secret seed (uppercase) and of the public key (lowercase). */
+  readonly secretHrp: string;
+  readonly publicHrp: string;
+}
+
+/** A device or provisioning key file, parsed: the seed and what its comments declare. */
 export interface DeviceKeyFile {
   readonly seed: Uint8Array;
   /** The `# public key:` comment's key, and its line, when the file has one. */
@@ -63,32 +80,43 @@ export function generateDeviceSeed(): Uint8Array {
   return new Uint8Array(randomBytes(SEED_BYTES));
 }
 
-/** `SEALCAM-DEVICE-KEY-1…` for a 32-byte seed. */
-export function formatDeviceKey(seed: Uint8Array): string {
-  return encode(DEVICE_KEY_HRP, exactly(seed, SEED_BYTES, "a device key seed"));
+/** `<SECRET-HRP>1…` for a 32-byte seed of `kind`. */
+export function formatSecretKey(kind: Ed25519KeyKind, seed: Uint8Array): string {
+  return encode(kind.secretHrp, exactly(seed, SEED_BYTES, `a ${kind.label} key seed`));
 }
 
-/** The 32-byte seed of a `SEALCAM-DEVICE-KEY-1…` string. */
-export function parseDeviceKey(text: string): Uint8Array {
-  return exactly(decode(text, DEVICE_KEY_HRP), SEED_BYTES, "a device key");
+/** The 32-byte seed of a `<SECRET-HRP>1…` string of `kind`. */
+export function parseSecretKey(kind: Ed25519KeyKind, text: string): Uint8Array {
+  return exactly(decode(text, kind.secretHrp), SEED_BYTES, `a ${kind.label} key`);
 }
 
-/** `sealcamdev1…` for a 32-byte Ed25519 public key. */
-export function formatDevicePublicKey(publicKey: Uint8Array): string {
-  return encode(DEVICE_PUBLIC_HRP, exactly(publicKey, DEVICE_PUBLIC_BYTES, "a device public key"));
+/** `<hrp>1…` for a 32-byte Ed25519 public key of `kind`. */
+export function formatPublicKey(kind: Ed25519KeyKind, publicKey: Uint8Array): string {
+  return encode(kind.publicHrp, exactly(publicKey, DEVICE_PUBLIC_BYTES, `a ${kind.label} public key`));
 }
 
-/** The 32-byte Ed25519 public key of a `sealcamdev1…` string. */
-export function parseDevicePublicKey(text: string): Uint8Array {
-  return exactly(decode(text, DEVICE_PUBLIC_HRP), DEVICE_PUBLIC_BYTES, "a device public key");
+/** The 32-byte Ed25519 public key of a `<hrp>1…` string of `kind`. */
+export function parsePublicKey(kind: Ed25519KeyKind, text: string): Uint8Array {
+  return exactly(decode(text, kind.publicHrp), DEVICE_PUBLIC_BYTES, `a ${kind.label} public key`);
 }
 
-/** The device public key of a seed, computed by the module (RFC 8032 §5.1.5). */
-export function devicePublicKey(crypto: Crypto, seed: Uint8Array): Uint8Array {
-  const { publicKey, secretKey } = crypto.ed25519Keypair(exactly(seed, SEED_BYTES, "a device key seed"));
+/** The public key of a `kind` seed, computed by the module (RFC 8032 §5.1.5); the secret key copy is wiped. */
+export function publicKeyOf(kind: Ed25519KeyKind, crypto: Crypto, seed: Uint8Array): Uint8Array {
+  const { publicKey, secretKey } = crypto.ed25519Keypair(exactly(seed, SEED_BYTES, `a ${kind.label} key seed`));
   secretKey.fill(0);
   return publicKey;
 }
+
+/** `SEALCAM-DEVICE-KEY-1…` for a 32-byte seed. */
+export const formatDeviceKey = (seed: Uint8Array): string => formatSecretKey(DEVICE_KEY_KIND, seed);
+/** The 32-byte seed of a `SEALCAM-DEVICE-KEY-1…` string. */
+export const parseDeviceKey = (text: string): Uint8Array => parseSecretKey(DEVICE_KEY_KIND, text);
+/** `sealcamdev1…` for a 32-byte Ed25519 public key. */
+export const formatDevicePublicKey = (publicKey: Uint8Array): string => formatPublicKey(DEVICE_KEY_KIND, publicKey);
+/** The 32-byte Ed25519 public key of a `sealcamdev1…` string. */
+export const parseDevicePublicKey = (text: string): Uint8Array => parsePublicKey(DEVICE_KEY_KIND, text);
+/** The device public key of a seed, computed by the module. */
+export const devicePublicKey = (crypto: Crypto, seed: Uint8Array): Uint8Array => publicKeyOf(DEVICE_KEY_KIND, crypto, seed);
 
 /**
  * The fingerprint people compare by eye or over the phone: the first 8 bytes
@@ -105,10 +133,14 @@ export function createdStamp(date: Date = new Date()): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** The text of a device key file (see the top of this file), newline-terminated. */
-export function deviceKeyFileText(seed: Uint8Array, publicKey: Uint8Array, created: Date = new Date()): string {
-  return [DEVICE_KEY_BANNER, `# created: ${createdStamp(created)}`, `# public key: ${formatDevicePublicKey(publicKey)}`, formatDeviceKey(seed), ""].join("\n");
+/** The text of a `kind` key file (see the top of this file), newline-terminated. */
+export function secretKeyFileText(kind: Ed25519KeyKind, seed: Uint8Array, publicKey: Uint8Array, created: Date = new Date()): string {
+  return [kind.banner, `# created: ${createdStamp(created)}`, `# public key: ${formatPublicKey(kind, publicKey)}`, formatSecretKey(kind, seed), ""].join("\n");
 }
+
+/** The text of a device key file, newline-terminated. */
+export const deviceKeyFileText = (seed: Uint8Array, publicKey: Uint8Array, created: Date = new Date()): string =>
+  secretKeyFileText(DEVICE_KEY_KIND, seed, publicKey, created);
 
 /**
  * The text of a force identity file, as age-keygen writes it (but with the
@@ -121,11 +153,13 @@ export function forceIdentityFileText(scalar: Uint8Array, recipient: string, cre
 // ---- reading ----------------------------------------------------------------
 
 /**
- * Parses a device key file's text: exactly one `SEALCAM-DEVICE-KEY-1…` line;
- * `#` comment lines and empty lines besides. A `# public key:` comment must
- * hold a well-formed `sealcamdev1…` key. Errors start with `name:line: `.
+ * Parses the text of a `kind` key file: exactly one secret key line; `#`
+ * comment lines and empty lines besides; a trailing `\r` is ignored. A
+ * `# public key:` comment must hold a well-formed public key of the kind.
+ * Errors start with `name:line: ` and never repeat a secret; a seed already
+ * read is wiped before one is thrown.
  */
-export function parseDeviceKeyFile(text: string, name: string): DeviceKeyFile {
+export function parseSecretKeyFile(kind: Ed25519KeyKind, text: string, name: string): DeviceKeyFile {
   let seed: Uint8Array | undefined;
   let seedLine = 0;
   let declaredPublicKey: DeviceKeyFile["declaredPublicKey"];
@@ -138,40 +172,45 @@ export function parseDeviceKeyFile(text: string, name: string): DeviceKeyFile {
     try {
       if (line.startsWith("#")) {
         const pk = /^#\s*public key:\s*(.*?)\s*$/.exec(line);
-        if (pk) declaredPublicKey = { key: parseDevicePublicKey(pk[1]), line: n };
+        if (pk) declaredPublicKey = { key: parsePublicKey(kind, pk[1]), line: n };
         const at = /^#\s*created:\s*(.*?)\s*$/.exec(line);
         if (at) created = at[1];
         continue;
       }
-      if (seed) throw usage(`a second device key (the first is on line ${seedLine}); a device key file holds one`);
-      seed = parseDeviceKey(line);
+      if (seed) throw usage(`a second ${kind.label} key (the first is on line ${seedLine}); a ${kind.label} key file holds one`);
+      seed = parseSecretKey(kind, line);
       seedLine = n;
     } catch (e) {
+      seed?.fill(0);
       throw atLine(e, name, n);
     }
   }
-  if (!seed) throw usage(`${name}: no device key found (expected a SEALCAM-DEVICE-KEY-1… line)`);
+  if (!seed) throw usage(`${name}: no ${kind.label} key found (expected a ${kind.secretHrp}1… line)`);
   return { seed, declaredPublicKey, created };
 }
 
-/** Reads and parses a device key file (see parseDeviceKeyFile). */
-export function readDeviceKey(path: string): DeviceKeyFile {
-  return parseDeviceKeyFile(readKeyFile(path), path);
-}
-
 /**
- * Reads a device key file and derives its key pair with the module; if the
- * file declares a public key, it must be the one derived.
+ * Reads a `kind` key file and derives its public key with the module; if the
+ * file declares a public key, it must be the one derived (else the seed is
+ * wiped and EXIT.USAGE is thrown). The caller wipes the seed after use.
  */
-export function loadDeviceKey(crypto: Crypto, path: string): { seed: Uint8Array; publicKey: Uint8Array } {
-  const file = readDeviceKey(path);
-  const publicKey = devicePublicKey(crypto, file.seed);
+export function loadSecretKeyFile(kind: Ed25519KeyKind, crypto: Crypto, path: string): { seed: Uint8Array; publicKey: Uint8Array } {
+  const file = parseSecretKeyFile(kind, readKeyFile(path), path);
+  const publicKey = publicKeyOf(kind, crypto, file.seed);
   const declared = file.declaredPublicKey;
   if (declared && !Buffer.from(declared.key).equals(Buffer.from(publicKey))) {
-    throw usage(`${path}:${declared.line}: the public key comment does not match the device key (file edited or damaged)`);
+    file.seed.fill(0);
+    throw usage(`${path}:${declared.line}: the public key comment does not match the ${kind.label} key (file edited or damaged)`);
   }
   return { seed: file.seed, publicKey };
 }
+
+/** Parses a device key file's text (parseSecretKeyFile). */
+export const parseDeviceKeyFile = (text: string, name: string): DeviceKeyFile => parseSecretKeyFile(DEVICE_KEY_KIND, text, name);
+/** Reads and parses a device key file. */
+export const readDeviceKey = (path: string): DeviceKeyFile => parseDeviceKeyFile(readKeyFile(path), path);
+/** Reads a device key file and derives its key pair (loadSecretKeyFile). */
+export const loadDeviceKey = (crypto: Crypto, path: string): { seed: Uint8Array; publicKey: Uint8Array } => loadSecretKeyFile(DEVICE_KEY_KIND, crypto, path);
 
 // ---- writing ----------------------------------------------------------------
 

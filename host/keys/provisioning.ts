@@ -13,11 +13,12 @@
 // other Ed25519 public key a configuration names. Docks have no key files of
 // their own yet; when they do, these two functions move beside them.
 import { randomBytes } from "node:crypto";
-import { SealcamError, EXIT } from "../errors.ts";
 import type { Crypto } from "../engine/crypto.ts";
-import { encode, decode } from "./bech32.ts";
-import { atLine, readKeyFile } from "./age.ts";
-import { createdStamp, writeKeyFile, SECRET_FILE_MODE } from "./device.ts";
+import { readKeyFile } from "./age.ts";
+import {
+  writeKeyFile, SECRET_FILE_MODE, formatSecretKey, parseSecretKey, formatPublicKey, parsePublicKey, publicKeyOf,
+  secretKeyFileText, parseSecretKeyFile, loadSecretKeyFile, type Ed25519KeyKind, type DeviceKeyFile,
+} from "./device.ts";
 
 export const PROVISIONING_KEY_HRP = "SEALCAM-PROVISIONING-KEY-";
 export const PROVISIONING_PUBLIC_HRP = "sealcamprov";
@@ -28,23 +29,15 @@ export const ED25519_PUBLIC_BYTES = 32;
 /** The first line of every provisioning key file. */
 export const PROVISIONING_KEY_BANNER = "# sealcam provisioning key (Ed25519): it signs camera configurations; keep it offline";
 
+/** The provisioning key's kind of key file: laid out, read and written as the device key's. */
+export const PROVISIONING_KEY_KIND: Ed25519KeyKind = {
+  label: "provisioning", banner: PROVISIONING_KEY_BANNER, secretHrp: PROVISIONING_KEY_HRP, publicHrp: PROVISIONING_PUBLIC_HRP,
+};
+/** Dock keys have only a public text form here (no key files yet). */
+const DOCK_KIND: Ed25519KeyKind = { label: "dock", banner: "", secretHrp: "", publicHrp: DOCK_PUBLIC_HRP };
+
 /** A provisioning key file, parsed: the seed and what its comments declare. */
-export interface ProvisioningKeyFile {
-  readonly seed: Uint8Array;
-  /** The `# public key:` comment's key, and its line, when the file has one. */
-  readonly declaredPublicKey?: { key: Uint8Array; line: number };
-  /** The `# created:` comment's text, when the file has one. */
-  readonly created?: string;
-}
-
-function usage(message: string): SealcamError {
-  return new SealcamError(message, EXIT.USAGE);
-}
-
-function exactly(bytes: Uint8Array, size: number, what: string): Uint8Array {
-  if (bytes.length !== size) throw usage(`${what} must hold ${size} bytes, not ${bytes.length}`);
-  return bytes;
-}
+export type ProvisioningKeyFile = DeviceKeyFile;
 
 // ---- text forms -------------------------------------------------------------
 
@@ -54,109 +47,33 @@ export function generateProvisioningSeed(): Uint8Array {
 }
 
 /** `SEALCAM-PROVISIONING-KEY-1…` (84 characters) for a 32-byte seed. */
-export function formatProvisioningKey(seed: Uint8Array): string {
-  return encode(PROVISIONING_KEY_HRP, exactly(seed, PROVISIONING_SEED_BYTES, "a provisioning key seed"));
-}
-
+export const formatProvisioningKey = (seed: Uint8Array): string => formatSecretKey(PROVISIONING_KEY_KIND, seed);
 /** The 32-byte seed of a `SEALCAM-PROVISIONING-KEY-1…` string. */
-export function parseProvisioningKey(text: string): Uint8Array {
-  return exactly(decode(text, PROVISIONING_KEY_HRP), PROVISIONING_SEED_BYTES, "a provisioning key");
-}
-
+export const parseProvisioningKey = (text: string): Uint8Array => parseSecretKey(PROVISIONING_KEY_KIND, text);
 /** `sealcamprov1…` (70 characters) for a 32-byte Ed25519 public key. */
-export function formatProvisioningPublicKey(publicKey: Uint8Array): string {
-  return encode(PROVISIONING_PUBLIC_HRP, exactly(publicKey, ED25519_PUBLIC_BYTES, "a provisioning public key"));
-}
-
+export const formatProvisioningPublicKey = (publicKey: Uint8Array): string => formatPublicKey(PROVISIONING_KEY_KIND, publicKey);
 /** The 32-byte Ed25519 public key of a `sealcamprov1…` string. */
-export function parseProvisioningPublicKey(text: string): Uint8Array {
-  return exactly(decode(text, PROVISIONING_PUBLIC_HRP), ED25519_PUBLIC_BYTES, "a provisioning public key");
-}
-
+export const parseProvisioningPublicKey = (text: string): Uint8Array => parsePublicKey(PROVISIONING_KEY_KIND, text);
 /** `sealcamdock1…` (70 characters) for a dock's 32-byte Ed25519 public key. */
-export function formatDockPublicKey(publicKey: Uint8Array): string {
-  return encode(DOCK_PUBLIC_HRP, exactly(publicKey, ED25519_PUBLIC_BYTES, "a dock public key"));
-}
-
+export const formatDockPublicKey = (publicKey: Uint8Array): string => formatPublicKey(DOCK_KIND, publicKey);
 /** The 32-byte Ed25519 public key of a `sealcamdock1…` string. */
-export function parseDockPublicKey(text: string): Uint8Array {
-  return exactly(decode(text, DOCK_PUBLIC_HRP), ED25519_PUBLIC_BYTES, "a dock public key");
-}
-
+export const parseDockPublicKey = (text: string): Uint8Array => parsePublicKey(DOCK_KIND, text);
 /** The provisioning public key of a seed, computed by the module (RFC 8032 §5.1.5). */
-export function provisioningPublicKey(crypto: Crypto, seed: Uint8Array): Uint8Array {
-  const { publicKey, secretKey } = crypto.ed25519Keypair(exactly(seed, PROVISIONING_SEED_BYTES, "a provisioning key seed"));
-  secretKey.fill(0);
-  return publicKey;
-}
+export const provisioningPublicKey = (crypto: Crypto, seed: Uint8Array): Uint8Array => publicKeyOf(PROVISIONING_KEY_KIND, crypto, seed);
 
 /** The text of a provisioning key file (see the top of this file), newline-terminated. */
-export function provisioningKeyFileText(seed: Uint8Array, publicKey: Uint8Array, created: Date = new Date()): string {
-  return [
-    PROVISIONING_KEY_BANNER, `# created: ${createdStamp(created)}`, `# public key: ${formatProvisioningPublicKey(publicKey)}`,
-    formatProvisioningKey(seed), "",
-  ].join("\n");
-}
+export const provisioningKeyFileText = (seed: Uint8Array, publicKey: Uint8Array, created: Date = new Date()): string =>
+  secretKeyFileText(PROVISIONING_KEY_KIND, seed, publicKey, created);
 
 // ---- reading ----------------------------------------------------------------
 
-/**
- * Parses a provisioning key file's text: exactly one
- * `SEALCAM-PROVISIONING-KEY-1…` line; `#` comment lines and empty lines
- * besides; a trailing `\r` is ignored. A `# public key:` comment must hold a
- * well-formed `sealcamprov1…` key. Errors start with `name:line: ` and never
- * repeat a secret.
- */
-export function parseProvisioningKeyFile(text: string, name: string): ProvisioningKeyFile {
-  let seed: Uint8Array | undefined;
-  let seedLine = 0;
-  let declaredPublicKey: ProvisioningKeyFile["declaredPublicKey"];
-  let created: string | undefined;
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].endsWith("\r") ? lines[i].slice(0, -1) : lines[i];
-    const n = i + 1;
-    if (line === "") continue;
-    try {
-      if (line.startsWith("#")) {
-        const pk = /^#\s*public key:\s*(.*?)\s*$/.exec(line);
-        if (pk) declaredPublicKey = { key: parseProvisioningPublicKey(pk[1]), line: n };
-        const at = /^#\s*created:\s*(.*?)\s*$/.exec(line);
-        if (at) created = at[1];
-        continue;
-      }
-      if (seed) throw usage(`a second provisioning key (the first is on line ${seedLine}); a provisioning key file holds one`);
-      seed = parseProvisioningKey(line);
-      seedLine = n;
-    } catch (e) {
-      seed?.fill(0);
-      throw atLine(e, name, n);
-    }
-  }
-  if (!seed) throw usage(`${name}: no provisioning key found (expected a SEALCAM-PROVISIONING-KEY-1… line)`);
-  return { seed, declaredPublicKey, created };
-}
-
-/** Reads and parses a provisioning key file (see parseProvisioningKeyFile). */
-export function readProvisioningKey(path: string): ProvisioningKeyFile {
-  return parseProvisioningKeyFile(readKeyFile(path), path);
-}
-
-/**
- * Reads a provisioning key file and derives its public key with the module;
- * if the file declares a public key, it must be the one derived (else the
- * seed is wiped and EXIT.USAGE is thrown). The caller wipes the seed after use.
- */
-export function loadProvisioningKey(crypto: Crypto, path: string): { seed: Uint8Array; publicKey: Uint8Array } {
-  const file = readProvisioningKey(path);
-  const publicKey = provisioningPublicKey(crypto, file.seed);
-  const declared = file.declaredPublicKey;
-  if (declared && !Buffer.from(declared.key).equals(Buffer.from(publicKey))) {
-    file.seed.fill(0);
-    throw usage(`${path}:${declared.line}: the public key comment does not match the provisioning key (file edited or damaged)`);
-  }
-  return { seed: file.seed, publicKey };
-}
+/** Parses a provisioning key file's text (device.ts, parseSecretKeyFile). */
+export const parseProvisioningKeyFile = (text: string, name: string): ProvisioningKeyFile => parseSecretKeyFile(PROVISIONING_KEY_KIND, text, name);
+/** Reads and parses a provisioning key file. */
+export const readProvisioningKey = (path: string): ProvisioningKeyFile => parseProvisioningKeyFile(readKeyFile(path), path);
+/** Reads a provisioning key file and derives its public key (device.ts, loadSecretKeyFile); the caller wipes the seed. */
+export const loadProvisioningKey = (crypto: Crypto, path: string): { seed: Uint8Array; publicKey: Uint8Array } =>
+  loadSecretKeyFile(PROVISIONING_KEY_KIND, crypto, path);
 
 // ---- writing ----------------------------------------------------------------
 

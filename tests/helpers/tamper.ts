@@ -13,6 +13,7 @@ import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync, truncateS
 import { join } from "node:path";
 import { BIN, ROOT, type Run } from "./cli.ts";
 import { parseEvidence, sha256 } from "./evidence.ts";
+import type { Manifest } from "../../host/evidence/index.ts";
 import type { VerifyReport, Problem, ProblemKind, RecordingResult, SegmentResult } from "../../host/custody/model.ts";
 
 // ---- running commands ------------------------------------------------------
@@ -83,22 +84,8 @@ export interface Recording {
   manifests: Manifest[];
 }
 
-/** The JSON members of a segment manifest (FORMAT.md, "The segment manifest"). */
-export interface Manifest {
-  format: string;
-  device: string;
-  recording: string;
-  sequence: number;
-  final: boolean;
-  first_frame: number;
-  frame_count: number;
-  first_time_us: number;
-  last_time_us: number;
-  age_bytes: number;
-  age_sha256: string;
-  previous_manifest: string;
-  signature: string;
-}
+/** The JSON members of a segment manifest (FORMAT.md, "The segment manifest"), as the host types them. */
+export type { Manifest } from "../../host/evidence/index.ts";
 
 /** Frames of the 12 s fixture, and its frames per segment with `--segment-seconds 1` (30 fps, a keyframe each 30). */
 export const FIXTURE_FRAMES = 360;
