@@ -1,13 +1,18 @@
-// Reads the third-party test vectors from ../shared/vectors (never copied in).
+// Reads the third-party test vectors from ../shared/vectors (never copied in),
+// or from SEALCAM_VECTORS when a checkout does not sit beside them (a clone
+// in a temporary folder).
 import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const VECTORS = fileURLToPath(new URL("../../../shared/vectors/", import.meta.url));
+export const VECTORS = process.env.SEALCAM_VECTORS
+  ? join(process.env.SEALCAM_VECTORS, "/")
+  : fileURLToPath(new URL("../../../shared/vectors/", import.meta.url));
 
 /** Parsed JSON of a vector file under ../shared/vectors; a clear failure if absent. */
 export function loadVectors<T = any>(relative: string): T {
   const path = VECTORS + relative;
-  if (!existsSync(path)) throw new Error(`test vectors missing: ${path} (../shared/vectors must sit beside the checkout)`);
+  if (!existsSync(path)) throw new Error(`test vectors missing: ${path} (../shared/vectors must sit beside the checkout, or SEALCAM_VECTORS name it)`);
   return JSON.parse(readFileSync(path, "utf8")) as T;
 }
 
