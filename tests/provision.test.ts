@@ -94,7 +94,7 @@ function assertUsageError(fn: () => unknown, pattern: RegExp): void {
 }
 
 // FORMAT.md, "Camera configuration", as offsets.
-const F = { magic: 0, device: 8, serial: 40, duration: 48, size: 56, count: 64, reservedA: 68, dock: 72, reservedB: 104, recipients: 128 };
+const F = { magic: 0, device: 8, serial: 40, duration: 48, size: 56, count: 64, reservedA: 68, dock: 72, preEvent: 104, reservedB: 112, recipients: 128 };
 
 let work: string;
 let crypto: Crypto;
@@ -247,7 +247,8 @@ describe("sealcam provision sign and show", () => {
     assert.equal(view.getUint32(F.count, true), n);
     assert.equal(view.getUint32(F.reservedA, true), 0);
     assert.equal(HEX(blob.subarray(F.dock, F.dock + 32)), HEX(dock));
-    assert.ok(blob.subarray(F.reservedB, 128).every((b) => b === 0), "reserved 104..127 zero");
+    assert.ok(blob.subarray(F.reservedB, 128).every((b) => b === 0), "reserved 112..127 zero");
+    assert.equal(view.getBigUint64(F.preEvent, true), 0n, "no pre-event buffer unless asked");
     for (let i = 0; i < n; i++) {
       assert.equal(HEX(blob.subarray(128 + 32 * i, 160 + 32 * i)), HEX(unbech32(recipients[i], "age")), `recipient ${i + 1} in order`);
     }
@@ -287,6 +288,23 @@ describe("sealcam provision sign and show", () => {
     const unchecked = await sealcamAsync("provision", "show", config);
     assert.equal(unchecked.code, 0, unchecked.err);
     assert.match(unchecked.out, /^signature +not checked/m);
+  });
+
+  it("--pre-event-seconds sets the pre-event buffer (offset 104, µs); 0 means none; above 600 s is refused", async () => {
+    const out = join(work, "pre-event.sealcfg");
+    const r = await sealcamAsync(...good(out), "--pre-event-seconds", "30");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^pre-event +keep the last 30 s before a trigger$/m);
+    assert.equal(readFileSync(out).readBigUInt64LE(F.preEvent), 30_000_000n);
+    const none = join(work, "pre-event-none.sealcfg");
+    const z = await sealcamAsync(...good(none), "--pre-event-seconds", "0");
+    assert.equal(z.code, 0, z.err);
+    assert.equal(readFileSync(none).readBigUInt64LE(F.preEvent), 0n);
+    const tooLong = join(work, "pre-event-long.sealcfg");
+    const bad = await sealcamAsync(...good(tooLong), "--pre-event-seconds", "601");
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--pre-event-seconds must be at most 600/);
+    assert.ok(!existsSync(tooLong), "nothing written");
   });
 
   it("defaults: 4 s, 256 MiB, no dock (32 zero bytes)", async () => {
@@ -456,7 +474,24 @@ describe("host/camera/config.ts", () => {
     assert.ok(verifyConfig(crypto, blob, publicKey));
     assert.ok(!verifyConfig(crypto, blob, newEd25519Public()));
     assert.ok(nodeVerify(null, Buffer.concat([Buffer.from(CONFIG_DOMAIN), c.body]), edPublic(publicKey), c.signature));
-    assert.equal(describeConfig(c).length, 5 + 8, "serial, device, segments, recipients, 8 recipient lines, dock");
+    assert.equal(c.preEventUs, 0n);
+    assert.equal(describeConfig(c).length, 6 + 8, "serial, device, segments, pre-event, recipients, 8 recipient lines, dock");
+    assert.ok(describeConfig(c).some((l) => /^pre-event +none$/.test(l)));
+  });
+
+  it("the pre-event duration: written at offset 104, read back, refused outside 0 or 1 s to 600 s", () => {
+    const blob = signConfig(crypto, seed, { ...settings(), preEventUs: 30_000_000 });
+    const view = new DataView(blob.buffer, blob.byteOffset);
+    assert.equal(view.getBigUint64(F.preEvent, true), 30_000_000n);
+    const c = parseConfig(blob);
+    assert.equal(c.preEventUs, 30_000_000n);
+    assert.ok(describeConfig(c).some((l) => /^pre-event +keep the last 30 s before a trigger$/.test(l)));
+    for (const bad of [1, 999_999, 600_000_001, 1n << 63n]) {
+      assertUsageError(() => configBody({ ...settings(), preEventUs: bad }), /pre-event duration must be 0 \(none\) or from 1000000 to 600000000/);
+      const forged = blob.slice();
+      new DataView(forged.buffer).setBigUint64(F.preEvent, BigInt(bad), true);
+      assertUsageError(() => parseConfig(forged), /pre-event duration \d+ µs is neither 0 nor from 1000000 to 600000000/);
+    }
   });
 
   it("configBody refuses what FORMAT.md rules out", () => {

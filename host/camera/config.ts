@@ -12,7 +12,8 @@
 //       64     4  recipient count n, u32 LE, 1 to 8
 //       68     4  reserved, zero
 //       72    32  dock public key (Ed25519; zeros: no dock)
-//      104    24  reserved, zero
+//      104     8  pre-event duration, µs, u64 LE: 0 (none) or 1 000 000 to 600 000 000
+//      112    16  reserved, zero
 //      128  32·n  X25519 recipients, in stanza order
 // 128+32·n    64  Ed25519 signature over "sealcam/v1/camera-config" ‖ body
 //
@@ -39,6 +40,9 @@ export const CONFIG_BYTES_MAX = CONFIG_HEADER_BYTES + CONFIG_MAX_RECIPIENTS * CO
 /** The limits' minimums (the module refuses anything below). */
 export const MIN_SEGMENT_DURATION_US = 1_000_000n;
 export const MIN_SEGMENT_SIZE_BYTES = 65_536n;
+/** The pre-event buffer's range when set (0 = none; ABI.md "Pre-event buffer"). */
+export const MIN_PRE_EVENT_US = 1_000_000n;
+export const MAX_PRE_EVENT_US = 600_000_000n;
 /** Width of the labels in describeConfig's lines (the CLI aligns its own to it). */
 export const LABEL_WIDTH = 14;
 
@@ -46,7 +50,7 @@ const U64_MAX = (1n << 64n) - 1n;
 const KEY_BYTES = 32;
 
 // Offsets in the body (the table above).
-const MAGIC = 0, DEVICE = 8, SERIAL = 40, DURATION = 48, SIZE = 56, COUNT = 64, RESERVED_A = 68, DOCK = 72, RESERVED_B = 104;
+const MAGIC = 0, DEVICE = 8, SERIAL = 40, DURATION = 48, SIZE = 56, COUNT = 64, RESERVED_A = 68, DOCK = 72, PRE_EVENT = 104, RESERVED_B = 112;
 
 /** What a configuration sets. Integers may be numbers (safe integers) or bigints. */
 export interface CameraSettings {
@@ -62,6 +66,11 @@ export interface CameraSettings {
   recipients: Uint8Array[];
   /** The dock's Ed25519 public key, 32 bytes; null (written as zeros) for none. */
   dock: Uint8Array | null;
+  /**
+   * Pre-event buffer, µs: how much footage before a trigger becomes evidence
+   * (0 or absent: none; else 1 000 000 to 600 000 000).
+   */
+  preEventUs?: bigint | number;
 }
 
 /** A configuration read back: its settings (integers as bigints), signature and signed body. */
@@ -69,6 +78,7 @@ export type ParsedConfig = CameraSettings & {
   serial: bigint;
   segmentDurationUs: bigint;
   segmentSizeBytes: bigint;
+  preEventUs: bigint;
   signature: Uint8Array;
   body: Uint8Array;
 };
@@ -130,6 +140,10 @@ export function configBody(s: CameraSettings): Uint8Array {
     if (!isCanonicalRecipient(r)) throw usage(`recipient ${i + 1} is not a canonical X25519 key (bit 255 set or u ≥ 2^255 − 19); a camera refuses it`);
   });
   const dock = s.dock === null || s.dock === undefined ? null : key32(s.dock, "the dock public key");
+  const preEvent = u64(s.preEventUs ?? 0, "the pre-event duration (µs)", 0n);
+  if (preEvent !== 0n && (preEvent < MIN_PRE_EVENT_US || preEvent > MAX_PRE_EVENT_US)) {
+    throw usage(`the pre-event duration must be 0 (none) or from ${MIN_PRE_EVENT_US} to ${MAX_PRE_EVENT_US} µs, not ${preEvent}`);
+  }
 
   const body = new Uint8Array(CONFIG_HEADER_BYTES + recipients.length * CONFIG_RECIPIENT_BYTES);
   const view = new DataView(body.buffer);
@@ -140,6 +154,7 @@ export function configBody(s: CameraSettings): Uint8Array {
   view.setBigUint64(SIZE, size, true);
   view.setUint32(COUNT, recipients.length, true);
   if (dock) body.set(dock, DOCK);
+  view.setBigUint64(PRE_EVENT, preEvent, true);
   recipients.forEach((r, i) => body.set(r, CONFIG_HEADER_BYTES + i * CONFIG_RECIPIENT_BYTES));
   return body;
 }
@@ -246,6 +261,10 @@ export function parseConfig(blob: Uint8Array): ParsedConfig {
   if (duration < MIN_SEGMENT_DURATION_US) throw malformed(`segment duration limit ${duration} µs is below ${MIN_SEGMENT_DURATION_US}`);
   const size = view.getBigUint64(SIZE, true);
   if (size < MIN_SEGMENT_SIZE_BYTES) throw malformed(`segment size limit ${size} bytes is below ${MIN_SEGMENT_SIZE_BYTES}`);
+  const preEventUs = view.getBigUint64(PRE_EVENT, true);
+  if (preEventUs !== 0n && (preEventUs < MIN_PRE_EVENT_US || preEventUs > MAX_PRE_EVENT_US)) {
+    throw malformed(`pre-event duration ${preEventUs} µs is neither 0 nor from ${MIN_PRE_EVENT_US} to ${MAX_PRE_EVENT_US}`);
+  }
   const recipients: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const at = CONFIG_HEADER_BYTES + i * CONFIG_RECIPIENT_BYTES;
@@ -260,6 +279,7 @@ export function parseConfig(blob: Uint8Array): ParsedConfig {
     serial,
     segmentDurationUs: duration,
     segmentSizeBytes: size,
+    preEventUs,
     recipients,
     dock: isZero(dock) ? null : dock,
     signature: blob.slice(bodyBytes),
@@ -348,6 +368,7 @@ export function describeConfig(s: CameraSettings): string[] {
     ["serial", String(BigInt(s.serial))],
     ["device", `${formatDevicePublicKey(s.device)} (fingerprint ${deviceFingerprint(s.device)})`],
     ["segments", `cut at the first keyframe after ${seconds(BigInt(s.segmentDurationUs))} s, or once ${bytesText(BigInt(s.segmentSizeBytes))} of plaintext`],
+    ["pre-event", BigInt(s.preEventUs ?? 0) === 0n ? "none" : `keep the last ${seconds(BigInt(s.preEventUs ?? 0))} s before a trigger`],
     ["recipients", String(s.recipients.length)],
     ...s.recipients.map((r, i): [string, string] => [`recipient ${i + 1}`, formatRecipient(r)]),
     ["dock", s.dock && !isZero(s.dock) ? `${formatDockPublicKey(s.dock)} (fingerprint ${deviceFingerprint(s.dock)})` : "none"],

@@ -18,7 +18,7 @@ import {
 } from "../keys/index.ts";
 import {
   signConfig, parseConfig, verifyConfig, readConfigFile, describeConfig, checkConfigKeys, isCanonicalRecipient,
-  CONFIG_MAX_RECIPIENTS, LABEL_WIDTH, MIN_SEGMENT_SIZE_BYTES, type CameraSettings,
+  CONFIG_MAX_RECIPIENTS, LABEL_WIDTH, MIN_SEGMENT_SIZE_BYTES, MAX_PRE_EVENT_US, type CameraSettings,
 } from "../camera/config.ts";
 import { OutputFile, checkOutputPath, moduleCrypto } from "./custody.ts";
 import { SECRET_KEY, shown, publicKeyOption } from "./options.ts";
@@ -26,7 +26,7 @@ import { SECRET_KEY, shown, publicKeyOption } from "./options.ts";
 const HELP = `usage: sealcam provision keygen --out DIR
        sealcam provision sign --key FILE --device KEY|FILE --recipient age1… [--recipient age1…]
                               --serial N --out FILE [--dock KEY|FILE]
-                              [--segment-seconds N] [--segment-bytes N]
+                              [--segment-seconds N] [--segment-bytes N] [--pre-event-seconds N]
        sealcam provision show FILE [--provisioning KEY|FILE]
 keygen   the force's provisioning key: DIR/provisioning.key (SEALCAM-PROVISIONING-KEY-1…,
          mode 0600; keep it offline) and DIR/provisioning.pub (its sealcamprov1… public key,
@@ -35,7 +35,8 @@ sign     a camera configuration signed with --key (provisioning.key), for the ca
          device public key is --device (sealcamdev1… or device.pub): its recipients (1 to 8),
          its dock (sealcamdock1… or a file holding one; default none), segment limits
          (default 4 s and 268435456 bytes = 256 MiB) and --serial (1 to 2^53 − 1; a camera
-         takes only a serial above the one in force). Writes --out (never over a file).
+         takes only a serial above the one in force), and the pre-event buffer (default 0,
+         none; else 1 to 600 s kept before a trigger). Writes --out (never over a file).
 show     print a configuration's settings; with --provisioning (sealcamprov1… or
          provisioning.pub) also check its signature: exit 0 if it verifies, 1 if not.
 Bad input: one line on stderr, exit 2, nothing written.`;
@@ -140,6 +141,7 @@ async function sign(args: string[]): Promise<number> {
       dock: { type: "string" },
       "segment-seconds": { type: "string" },
       "segment-bytes": { type: "string" },
+      "pre-event-seconds": { type: "string" },
       serial: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean" },
@@ -162,12 +164,16 @@ async function sign(args: string[]): Promise<number> {
   const segmentSizeBytes = values["segment-bytes"] === undefined
     ? DEFAULT_SEGMENT_BYTES
     : integerOption("segment-bytes", values["segment-bytes"], MIN_SEGMENT_SIZE_BYTES, INTEGER_MAX);
+  const preEventUs = values["pre-event-seconds"] === undefined || values["pre-event-seconds"] === "0"
+    ? 0n
+    : secondsOption("pre-event-seconds", values["pre-event-seconds"]);
+  if (preEventUs > MAX_PRE_EVENT_US) throw usage(`--pre-event-seconds must be at most ${MAX_PRE_EVENT_US / 1_000_000n}, not ${values["pre-event-seconds"]}`);
   const device = publicKeyOption("device", values.device, DEVICE_PUBLIC_HRP, parseDevicePublicKey);
   const dock = values.dock === undefined ? null : publicKeyOption("dock", values.dock, DOCK_PUBLIC_HRP, parseDockPublicKey);
   const out = values.out;
   checkOutputPath(out);
 
-  const settings: CameraSettings = { device, serial, segmentDurationUs, segmentSizeBytes, recipients, dock };
+  const settings: CameraSettings = { device, serial, segmentDurationUs, segmentSizeBytes, recipients, dock, preEventUs };
   const crypto = await moduleCrypto();
   checkConfigKeys(crypto, settings);
   let loaded;
