@@ -37,7 +37,17 @@ export const ERR_FRAME_ORDER: i32 = 13;
 export const ERR_FRAME_SIZE: i32 = 14;
 /** Camera: a frame's capture time is negative or not below 2^53 µs (a manifest integer must be). */
 export const ERR_TIME: i32 = 15;
-/** Camera: a configuration not signed by the pinned provisioning key, or made for another camera. */
+/**
+ * Camera: not signed by the key the camera pins for it: a configuration not
+ * signed by the provisioning key, or made for another camera; a dock hello
+ * or receipt not signed by the configured dock key (or no dock configured);
+ * a receipt's subject not signed by the device key; an audit entry
+ * (audit_start) not signed by the device key.
+ */
 export const ERR_UNSIGNED: i32 = 16;
 /** Camera: a configuration whose serial is not above the one in force. */
 export const ERR_ROLLBACK: i32 = 17;
+/** Camera: a receipt validly signed by the dock that names another device, dock, segment or audit entry. */
+export const ERR_RECEIPT: i32 = 18;
+/** Camera: the storage is full (storage_open or storage_append returned 2); the recording stopped. */
+export const ERR_FULL: i32 = 19;

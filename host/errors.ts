@@ -22,6 +22,8 @@ export const MODULE_ERRORS: Record<string, { code: number; message: string }> = 
   ERR_TIME: { code: 15, message: "frame capture time out of range (negative or 2^53 µs or more)" },
   ERR_UNSIGNED: { code: 16, message: "configuration not signed by the pinned provisioning key, or for another camera" },
   ERR_ROLLBACK: { code: 17, message: "configuration serial not above the one in force" },
+  ERR_RECEIPT: { code: 18, message: "receipt names another device, dock, segment or audit entry" },
+  ERR_FULL: { code: 19, message: "storage full; recording stopped" },
 };
 
 const BY_CODE = new Map(Object.entries(MODULE_ERRORS).map(([name, e]) => [e.code, { name, ...e }]));

@@ -112,8 +112,11 @@ for (const build of BUILDS) {
         const got = [
           x.recording_stop(), x.frame_begin(at(99), 10, 1), x.frame_data(h.io, 0), x.frame_end(),
           x.segment_close(), x.recording_start(), x.camera_init(h.io, 0),
+          x.camera_configure(h.io, 0), x.audit_start(h.io, 0), x.audit_note(8, 0n, 0n, h.io),
+          x.dock_auth(h.io, 136, h.io + 1024), x.receipt_check(h.io, 216, h.io + 1024, 251),
         ];
         assert.equal(typeof x.frames_recorded(), "bigint", "read-only exports stay callable");
+        assert.equal(typeof x.audit_head(h.io + 2048), "bigint", "audit_head is read-only: callable");
         const set = codes.get(name) ?? new Set<number>();
         for (const c of got) set.add(c);
         codes.set(name, set);
@@ -126,7 +129,7 @@ for (const build of BUILDS) {
       run(s, 25, 30);
       assert.equal(h.stop(), OK);
       h.onImport = undefined;
-      assert.deepEqual([...codes.keys()].sort(), ["clock_us", "entropy", "event", "storage_abort", "storage_append", "storage_commit", "storage_digest", "storage_open"]);
+      assert.deepEqual([...codes.keys()].sort(), ["audit_write", "clock_us", "entropy", "event", "storage_abort", "storage_append", "storage_commit", "storage_digest", "storage_open"]);
       for (const [name, set] of codes) assert.deepEqual([...set], [E.ERR_STATE], `exports called from ${name}`);
       assert.equal(openAtEvent2.length, 3);
       for (const n of openAtEvent2) assert.ok(n > 0, "event 2 comes after the age header was appended");

@@ -73,8 +73,8 @@ const EXPORTS: Record<string, Arg[]> = {
   ed25519_verify: [ptr(64), sized(2), len(), ptr(32)],
 };
 
-/** Exported functions that are not crypto: the window, the camera (its own tests), the runtime. */
-const NOT_CRYPTO = /^(io_ptr|camera_\w+|recording_\w+|frame_\w+|frames_\w+|segment_\w+|__\w+)$/;
+/** Exported functions that are not crypto: the window, the camera and its audit log and dock calls (their own tests), the runtime. */
+const NOT_CRYPTO = /^(io_ptr|camera_\w+|recording_\w+|frame_\w+|frames_\w+|segment_\w+|audit_\w+|dock_\w+|receipt_\w+|__\w+)$/;
 
 /** The streaming calls after init, with the arguments after the context (slots from `at`). */
 const STREAMING: [Ctx, string, (at: (i: number) => number) => number[]][] = [

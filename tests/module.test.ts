@@ -56,11 +56,15 @@ const REQUIRED_EXPORTS = [
   "SECURE_BYTES", "CONFIG_BYTES_MAX", "MAX_RECIPIENTS", "MAX_FRAME_BYTES", "MANIFEST_BYTES",
   "camera_init", "camera_configure", "camera_config_serial", "camera_dock_key", "camera_public_key", "recording_start", "recording_id",
   "frame_begin", "frame_data", "frame_end", "segment_close", "recording_stop", "frames_recorded",
+  "AUDIT_ENTRY_BYTES", "audit_start", "audit_note", "audit_head",
+  "DOCK_HELLO_BYTES", "RECEIPT_BYTES", "dock_auth", "receipt_check",
+  "PARK_SLOTS", "recording_buffer", "recording_trigger",
 ];
 
 /** The host functions of docs/ABI.md "The camera" / "Imports". */
 const CAMERA_IMPORTS = [
   "entropy", "clock_us", "storage_open", "storage_append", "storage_digest", "storage_commit", "storage_abort", "event",
+  "audit_write", "storage_park", "storage_unpark", "storage_commit_parked", "storage_drop",
 ];
 
 for (const build of BUILDS) {

@@ -13,7 +13,7 @@
 // streamFinish or streamWipe wipes it. The buffer holds plaintext evidence
 // between seals; streamWipe clears it when a segment is aborted.
 
-import { OK, ERR_STORAGE } from "../errors";
+import { OK, ERR_STORAGE, ERR_FULL } from "../errors";
 import { wipe } from "../crypto/ct";
 import { aead_encrypt } from "../crypto/aead";
 import { hkdf_sha256 } from "../crypto/hkdf";
@@ -57,10 +57,12 @@ export function streamStart(fileKey: usize, nonce: usize): void {
 
 /**
  * Hands `len` bytes at `ptr` to storage_append and counts them into the file
- * size. Returns OK or ERR_STORAGE (the import returned non-zero).
+ * size. Returns OK; ERR_FULL when the import returned 2 (storage full,
+ * docs/ABI.md "Full storage"); ERR_STORAGE for any other non-zero return.
  */
 export function emit(ptr: usize, len: usize): i32 {
-  if (storage_append(ptr, len) != 0) return ERR_STORAGE;
+  const rc = storage_append(ptr, len);
+  if (rc != 0) return rc == 2 ? ERR_FULL : ERR_STORAGE;
   sealed += <u64>len;
   return OK;
 }
@@ -84,8 +86,8 @@ function sealChunk(last: bool): i32 {
 /**
  * Appends `len` plaintext bytes at `src` (anywhere in memory) to the payload.
  * A full chunk is sealed and emitted first when more bytes arrive for it.
- * Returns OK or ERR_STORAGE; after ERR_STORAGE the payload is unusable (the
- * caller aborts the segment and calls streamWipe).
+ * Returns OK, or emit's ERR_STORAGE or ERR_FULL; after either the payload
+ * is unusable (the caller aborts the segment and calls streamWipe).
  */
 export function streamWrite(src: usize, len: usize): i32 {
   plain += <u64>len;
@@ -107,8 +109,8 @@ export function streamWrite(src: usize, len: usize): i32 {
 /**
  * Seals the current chunk as the last one, emits it and wipes the payload
  * key and nonce. The payload must not be empty (a segment always holds a
- * header and a trailer). Returns OK or ERR_STORAGE (the key is wiped either
- * way).
+ * header and a trailer). Returns OK, or emit's ERR_STORAGE or ERR_FULL (the
+ * key is wiped either way).
  */
 export function streamFinish(): i32 {
   const rc = sealChunk(true);

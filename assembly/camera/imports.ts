@@ -49,3 +49,40 @@ export declare function storage_abort(): void;
 // @ts-ignore: decorator
 @external("env", "event")
 export declare function event(kind: i32, a: u64, b: u64): void;
+
+/**
+ * Durably appends the audit entry of `len` bytes (body 136 ‖ signature 64)
+ * at `ptr` to the camera's audit log (docs/ABI.md "The audit log"). Zero: it
+ * is stored; non-zero: it is not (the module does not advance its chain).
+ */
+// @ts-ignore: decorator
+@external("env", "audit_write")
+export declare function audit_write(ptr: usize, len: usize): i32;
+
+/**
+ * Pre-event buffer (docs/ABI.md "Pre-event buffer"): the open segment's
+ * payload is complete; keep it uncommitted and invisible as the parked
+ * segment (recording, sequence) and close it as the open segment.
+ */
+// @ts-ignore: decorator
+@external("env", "storage_park")
+export declare function storage_park(): i32;
+
+/**
+ * Gives the parked segment (16-byte recording id at `recording`, `sequence`)
+ * its age header: the `len` bytes at `header` go before its payload; writes
+ * the SHA-256 of the whole `.age` file (header ‖ payload) at `digest` (32 bytes).
+ */
+// @ts-ignore: decorator
+@external("env", "storage_unpark")
+export declare function storage_unpark(recording: usize, sequence: u32, header: usize, len: usize, digest: usize): i32;
+
+/** Commits the parked segment with its 251-byte manifest blob, atomically as storage_commit. */
+// @ts-ignore: decorator
+@external("env", "storage_commit_parked")
+export declare function storage_commit_parked(recording: usize, sequence: u32, manifest: usize, len: usize): i32;
+
+/** Erases the parked segment (16-byte recording id at `recording`, `sequence`): it expired or failed to commit. */
+// @ts-ignore: decorator
+@external("env", "storage_drop")
+export declare function storage_drop(recording: usize, sequence: u32): i32;

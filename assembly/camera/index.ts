@@ -21,6 +21,10 @@
 //   recording: segment open or not; a frame in progress or not (only with a
 //   segment open). A segment opens at the first frame_begin that finds none
 //   open, and is cut before a keyframe once it has reached a limit.
+//   idle --recording_buffer--> recording, buffering (pre-event, park.ts):
+//   segments are parked without an age header and expire out of the window;
+//   buffering --recording_trigger--> recording (the parked ones committed),
+//   or --recording_stop--> idle with nothing of the buffer kept.
 //
 // Failure rules: a storage failure anywhere, or a frame that ends short,
 // aborts the open segment (storage_abort; payload key, chunk buffer, frame
@@ -28,23 +32,34 @@
 // event 4) and leaves "recording, no segment open"; the unfinished frame's
 // number is not consumed, the aborted segment's sequence number is. State,
 // order, time and size errors change nothing; an entropy failure leaves no
-// segment open (a cut it follows was committed).
+// segment open (a cut it follows was committed). Full storage (storage_open
+// or storage_append returning 2) aborts the segment the same way and then
+// ends the recording (stopIfFull: ERR_FULL, event 8, audit kind 7).
+//
+// The audit log (audit.ts) starts with audit_start, after camera_init;
+// until then nothing that logs runs. Docking (dock.ts) answers the pinned
+// dock and checks its receipts. Their exports and gating are here, their
+// work in those files.
 //
 // Host misuse: every pointer argument must lie inside the I/O window, or the
 // call traps before changing anything (checkWindow). Every export that calls
 // an import marks the module busy for the whole call; an export called from
 // inside an import (re-entrancy) returns ERR_STATE, so no callback can act on
 // a half-done state. The read-only exports (camera_public_key, recording_id,
-// frames_recorded) change nothing and call no import; they stay callable.
+// frames_recorded, camera_config_serial, camera_dock_key, audit_head) change
+// nothing and call no import; they stay callable.
 //
 // Secrets: the device secret key (SK) for the life of the instance (there is
 // no export to forget or replace it: camera_init is accepted once per instance); per segment the
 // file key, the ephemeral secrets and the payload key (segment.ts says when
-// each is wiped). No code here or in segment.ts branches on or indexes by
-// secret bytes: secrets only pass through the crypto core.
+// each is wiped); a pre-event buffer's parked file keys and the trigger's
+// ephemeral pool (park.ts). No code here, in segment.ts or in park.ts
+// branches on or indexes by secret bytes: secrets only pass through
+// memory.copy, wipes and the crypto core.
 
 import {
   OK, ERR_STATE, ERR_ENTROPY, ERR_STORAGE, ERR_CONFIG, ERR_FRAME_ORDER, ERR_FRAME_SIZE, ERR_TIME, ERR_UNSIGNED, ERR_ROLLBACK,
+  ERR_FULL,
 } from "../errors";
 import { checkWindow } from "../abi";
 import { wipe } from "../crypto/ct";
@@ -55,10 +70,23 @@ import { entropy, event } from "./imports";
 import { streamWrite, streamPlainBytes } from "../age/stream";
 import { frameHead, frameRecordSeal, FRAME_HEAD_BYTES, FRAME_TAIL_BYTES } from "../evidence/record";
 import { MANIFEST_BLOB_BYTES } from "../evidence/manifest";
-import { RECIPIENT_SLOTS, SK, PK, RECIPIENTS, RECORDING, CHAIN, FRAME_CTX } from "./state";
+import { RECIPIENT_SLOTS, SK, PK, RECIPIENTS, RECORDING, CHAIN, FRAME_CTX, DOCK } from "./state";
 import {
-  segmentsReset, segmentOpen, segmentSequence, segmentFirstTime, segmentAddFrame, openSegment, closeSegment, abortSegment,
+  segmentsCommitted, segmentsReset, segmentOpen, segmentSequence, segmentFirstTime, segmentAddFrame, openSegment, closeSegment, abortSegment,
 } from "./segment";
+// The pre-event buffer (docs/ABI.md "Pre-event buffer"): park slots in park.ts.
+import { segmentAwaitsHeader, segmentSealAtTrigger, segmentFirstFrame, segmentDiscard } from "./segment";
+import {
+  SLOTS, parkCount, parkExpire, parkDropAll, parkDraw, parkDrawWipe, parkCommitOldest, parkKept, parkKeptFirst,
+} from "./park";
+import { auditAppend, auditRecordingRef, AUDIT_TRIGGER } from "./audit";
+// The audit log (audit.ts) and docking (dock.ts): their exports and gating are here, their work there.
+import {
+  auditStarted, auditStart, auditNote, auditPrevious, auditNextIndex, AUDIT_ENTRY_SIZE,
+  AUDIT_CONFIG_ACCEPTED, AUDIT_CONFIG_REFUSED, AUDIT_RECORDING_STARTED, AUDIT_RECORDING_STOPPED, AUDIT_STORAGE_FULL,
+} from "./audit";
+import { dockAuth, receiptCheck, DOCK_HELLO_SIZE, RECEIPT_SIZE } from "./dock";
+import { sha256 } from "../crypto/sha256";
 
 /** Most X25519 recipients a configuration may name (the static areas' slots, state.ts). */
 export const MAX_RECIPIENTS: i32 = RECIPIENT_SLOTS;
@@ -70,12 +98,22 @@ export const CONFIG_BYTES_MAX: i32 = 192 + 32 * MAX_RECIPIENTS;
 export const MAX_FRAME_BYTES: i32 = 64 << 20;
 /** Size of the blob storage_commit receives: manifest signed message (187) ‖ signature (64). */
 export const MANIFEST_BYTES: i32 = <i32>MANIFEST_BLOB_BYTES;
+/** Size of an audit entry (FORMAT.md "The audit log"): body (136) ‖ device signature (64). */
+export const AUDIT_ENTRY_BYTES: i32 = <i32>AUDIT_ENTRY_SIZE;
+/** Size of a dock hello (FORMAT.md "Docking"): dock key, challenge, dock time, dock signature. */
+export const DOCK_HELLO_BYTES: i32 = <i32>DOCK_HELLO_SIZE;
+/** Size of a dock receipt (FORMAT.md "Docking"): body (152) ‖ dock signature (64). */
+export const RECEIPT_BYTES: i32 = <i32>RECEIPT_SIZE;
+/** Most segments a pre-event buffer holds parked at once (park.ts); parking expires the oldest when all are used. */
+export const PARK_SLOTS: i32 = SLOTS;
 
 // Event kinds (docs/ABI.md "Events").
 const EV_STARTED: i32 = 1;
 const EV_STOPPED: i32 = 5;
 const EV_CONFIG_ACCEPTED: i32 = 6;
 const EV_CONFIG_REFUSED: i32 = 7;
+const EV_FULL: i32 = 8;
+const EV_TRIGGER: i32 = 10;
 
 /** "SCAMSEC1" and "SCAMCFG2" as little-endian u64s. */
 const SEC_MAGIC: u64 = 0x314345534d414353;
@@ -89,9 +127,11 @@ const CFG_DOMAIN: usize = memory.data<u8>([
 // Domain ‖ body, gathered for the signature check (the body is at most 384 bytes).
 const CFG_MESSAGE: usize = memory.data(<i32>CFG_DOMAIN_BYTES + 128 + 32 * RECIPIENT_SLOTS, 16);
 const PROVISIONING: usize = memory.data(32, 16); // the pinned provisioning public key
-const DOCK: usize = memory.data(32, 16); // the configured dock public key (zeros: none)
 const MIN_DURATION_US: u64 = 1000000;
 const MIN_SEGMENT_BYTES: u64 = 65536;
+/** Pre-event duration, µs, when set (FORMAT.md "Camera configuration", offset 104): 1 s to 10 min. */
+const MIN_PRE_EVENT_US: u64 = 1000000;
+const MAX_PRE_EVENT_US: u64 = 600000000;
 /** Capture times must be below 2^53 µs: FORMAT.md's manifest integers are. */
 const TIME_LIMIT_US: u64 = 0x20000000000000; // 2^53
 
@@ -101,16 +141,19 @@ const PROBE: usize = memory.data(32, 16); // output of the low-order check
 // Scalar of the low-order check: zero clamps to 2^254, a multiple of 8, so
 // any point of order 1, 2, 4 or 8 (on the curve or its twist) maps to zero.
 const PROBE_SCALAR: usize = memory.data(32, 16);
+const CFG_HASH: usize = memory.data(32, 16); // SHA-256 of the configuration given, the audit entry's ref
 
 let initialised = false; // camera_init accepted a secure block
 let configured = false; // camera_configure accepted a signed configuration
 let configSerial: u64 = 0;
 let busy = false; // an export that calls imports is running (docs/ABI.md "Re-entrancy")
 let recording = false;
+let buffering = false; // the recording started with recording_buffer and has not been triggered
 let inFrame = false;
 
 let durationLimit: u64 = 0; // µs
 let sizeLimit: u64 = 0; // plaintext bytes
+let preEventLimit: u64 = 0; // µs of pre-event buffer (0: none configured)
 let recipientCount: usize = 0;
 
 let nextFrame: u64 = 0; // number the next frame gets
@@ -185,23 +228,35 @@ function initialise(sec: usize, len: usize): i32 {
  *
  * Taken only when the signature verifies (strict rules) under the pinned
  * provisioning key, the body names this camera's device key, and its serial
- * is above the one in force. Returns OK (event 6); ERR_STATE before
- * camera_init, while recording or from inside an import; ERR_CONFIG for a
+ * is above the one in force. Returns OK (event 6, audit kind 2); ERR_STATE
+ * before camera_init or audit_start, while recording or from inside an
+ * import (no event, nothing logged); ERR_CONFIG for a
  * malformed block, limits below the minimums, a refused recipient
  * (non-canonical, bit 255 set or u ≥ 2^255 − 19, or low-order) or a dock key
  * that is not a canonical point of large order; ERR_UNSIGNED for a signature
  * that does not verify under the pinned key or a configuration for another
  * camera; ERR_ROLLBACK for a serial not above the current one. On every
  * refusal the configuration in force is unchanged and event 7 carries the
- * code and the serial read (0 when the block was too short to hold one).
+ * code and the serial read (0 when the block was too short to hold one);
+ * audit kind 3 logs the same. Both entries' ref is the SHA-256 of the `len`
+ * bytes given. An entry that cannot be written does not change the result
+ * (event 9 says so).
  */
 export function camera_configure(cfg: usize, len: usize): i32 {
   checkWindow(cfg, len);
-  if (!initialised || recording || busy) return ERR_STATE;
+  if (!initialised || !auditStarted() || recording || busy) return ERR_STATE;
   busy = true;
+  // The audit entry's ref: the bytes as given, hashed before any import can run.
+  sha256(CFG_HASH, cfg, len);
   const rc = applyConfig(cfg, len);
-  if (rc == OK) event(EV_CONFIG_ACCEPTED, configSerial, recipientCount);
-  else event(EV_CONFIG_REFUSED, rc, len >= 48 ? load<u64>(cfg, 40) : 0);
+  if (rc == OK) {
+    event(EV_CONFIG_ACCEPTED, configSerial, recipientCount);
+    auditAppend(AUDIT_CONFIG_ACCEPTED, configSerial, <u64>recipientCount, CFG_HASH);
+  } else {
+    const serial = len >= 48 ? load<u64>(cfg, 40) : 0; // read once: the event import could change the window
+    event(EV_CONFIG_REFUSED, rc, serial);
+    auditAppend(AUDIT_CONFIG_REFUSED, <u64>rc, serial, CFG_HASH);
+  }
   busy = false;
   return rc;
 }
@@ -213,7 +268,7 @@ function applyConfig(cfg: usize, len: usize): i32 {
   if (count < 1 || count > <usize>MAX_RECIPIENTS || len != CFG_BODY_BYTES + (count << 5) + 64) return ERR_CONFIG;
   const body = CFG_BODY_BYTES + (count << 5);
   if (load<u64>(cfg) != CFG_MAGIC || load<u32>(cfg, 68) != 0) return ERR_CONFIG;
-  if (load<u64>(cfg, 104) != 0 || load<u64>(cfg, 112) != 0 || load<u64>(cfg, 120) != 0) return ERR_CONFIG;
+  if (load<u64>(cfg, 112) != 0 || load<u64>(cfg, 120) != 0) return ERR_CONFIG;
   // Then who signed it, and for whom: nothing unsigned is acted on.
   memory.copy(CFG_MESSAGE, CFG_DOMAIN, CFG_DOMAIN_BYTES);
   memory.copy(CFG_MESSAGE + CFG_DOMAIN_BYTES, cfg, body);
@@ -229,6 +284,8 @@ function applyConfig(cfg: usize, len: usize): i32 {
   const duration = load<u64>(c, 48);
   const size = load<u64>(c, 56);
   if (duration < MIN_DURATION_US || size < MIN_SEGMENT_BYTES) return ERR_CONFIG;
+  const preEvent = load<u64>(c, 104);
+  if (preEvent != 0 && (preEvent < MIN_PRE_EVENT_US || preEvent > MAX_PRE_EVENT_US)) return ERR_CONFIG;
   let dockSet = false;
   for (let i: usize = 0; i < 32; i++) if (load<u8>(c + 72 + i) != 0) dockSet = true;
   if (dockSet && ed25519_check_public(c + 72) != OK) return ERR_CONFIG;
@@ -245,6 +302,7 @@ function applyConfig(cfg: usize, len: usize): i32 {
   recipientCount = count;
   durationLimit = duration;
   sizeLimit = size;
+  preEventLimit = preEvent;
   configSerial = serial;
   configured = true;
   return OK;
@@ -276,19 +334,40 @@ export function camera_public_key(out: usize): void {
 /**
  * Starts a recording: draws a new 16-byte recording id (entropy), numbers
  * frames from 0, segments from 0, and resets the record and manifest chains.
- * Returns OK; ERR_STATE if not configured, already recording or called from
- * inside an import; ERR_ENTROPY (not recording, the last id kept). Event 1.
+ * Returns OK; ERR_STATE if not configured (which needs audit_start first),
+ * already recording or called from inside an import; ERR_ENTROPY (not
+ * recording, the last id kept). Event 1 and audit kind 4 (a = 0, ref the
+ * recording); an entry that cannot be written does not stop the recording
+ * (event 9).
  */
 export function recording_start(): i32 {
   if (busy) return ERR_STATE;
   busy = true;
-  const rc = startRecording();
+  const rc = startRecording(false);
   busy = false;
   return rc;
 }
 
-function startRecording(): i32 {
-  if (!configured || recording) return ERR_STATE;
+/**
+ * Starts a recording in pre-event mode (docs/ABI.md "Pre-event buffer"): as
+ * recording_start, but its segments are written without an age header and
+ * parked, their file keys kept in module memory only, until
+ * recording_trigger makes the ones still inside the pre-event window
+ * evidence; older ones expire (keys wiped, storage_drop). Returns OK (event 1
+ * with a = 1); ERR_STATE as recording_start; ERR_CONFIG if the configuration
+ * in force sets no pre-event duration; ERR_ENTROPY.
+ */
+export function recording_buffer(): i32 {
+  if (busy) return ERR_STATE;
+  busy = true;
+  const rc = startRecording(true);
+  busy = false;
+  return rc;
+}
+
+function startRecording(buffer: bool): i32 {
+  if (!configured || !auditStarted() || recording) return ERR_STATE;
+  if (buffer && preEventLimit == 0) return ERR_CONFIG;
   if (entropy(NEW_ID, 16) != 0) return ERR_ENTROPY;
   memory.copy(RECORDING, NEW_ID, 16);
   memory.fill(CHAIN, 0, 32);
@@ -296,7 +375,9 @@ function startRecording(): i32 {
   segmentsReset(); // manifest chain, sequence numbers, no segment open
   inFrame = false;
   recording = true;
-  event(EV_STARTED, 0, 0);
+  buffering = buffer;
+  event(EV_STARTED, buffer ? 1 : 0, 0);
+  auditAppend(AUDIT_RECORDING_STARTED, buffer ? 1 : 0, 0, auditRecordingRef()); // not written: event 9, recording anyway
   return OK;
 }
 
@@ -328,7 +409,7 @@ export function recording_id(out: usize): void {
 export function frame_begin(time_us: u64, length: u32, flags: u32): i32 {
   if (busy) return ERR_STATE;
   busy = true;
-  const rc = beginFrame(time_us, length, flags);
+  const rc = stopIfFull(beginFrame(time_us, length, flags));
   busy = false;
   return rc;
 }
@@ -340,15 +421,20 @@ function beginFrame(time_us: u64, length: u32, flags: u32): i32 {
   if (time_us >= TIME_LIMIT_US) return ERR_TIME;
   if (nextFrame > 0 && time_us < lastTime) return ERR_FRAME_ORDER;
   const key = flags & 1;
+  // Pre-event buffer: parked segments now outside the window expire before
+  // anything of this frame is written, and again after a cut parked one.
+  if (buffering) parkExpire(time_us, preEventLimit);
   if (segmentOpen() && key != 0 && (time_us - segmentFirstTime() >= durationLimit || streamPlainBytes() >= sizeLimit)) {
     const rc = closeSegment(false, lastTime);
     if (rc != OK) return rc;
+    if (buffering) parkExpire(time_us, preEventLimit);
   }
   if (!segmentOpen()) {
-    const rc = openSegment(recipientCount, nextFrame);
+    const rc = openSegment(recipientCount, nextFrame, buffering);
     if (rc != OK) return rc;
   }
-  if (streamWrite(frameHead(<u64>length), FRAME_HEAD_BYTES) != OK) return abortSegment(ERR_STORAGE);
+  const wrote = streamWrite(frameHead(<u64>length), FRAME_HEAD_BYTES); // OK, ERR_STORAGE or ERR_FULL
+  if (wrote != OK) return abortSegment(wrote);
   sha512_init(FRAME_CTX);
   frameLen = <u64>length;
   frameGot = 0;
@@ -371,7 +457,7 @@ export function frame_data(ptr: usize, len: usize): i32 {
   checkWindow(ptr, len);
   if (busy) return ERR_STATE;
   busy = true;
-  const rc = feedFrame(ptr, len);
+  const rc = stopIfFull(feedFrame(ptr, len));
   busy = false;
   return rc;
 }
@@ -380,7 +466,8 @@ function feedFrame(ptr: usize, len: usize): i32 {
   if (!inFrame) return ERR_STATE;
   if (<u64>len > frameLen - frameGot) return ERR_FRAME_SIZE;
   sha512_update(FRAME_CTX, ptr, len);
-  if (streamWrite(ptr, len) != OK) return abortFrame(ERR_STORAGE);
+  const wrote = streamWrite(ptr, len); // OK, ERR_STORAGE or ERR_FULL
+  if (wrote != OK) return abortFrame(wrote);
   frameGot += <u64>len;
   return OK;
 }
@@ -397,7 +484,7 @@ function feedFrame(ptr: usize, len: usize): i32 {
 export function frame_end(): i32 {
   if (busy) return ERR_STATE;
   busy = true;
-  const rc = endFrame();
+  const rc = stopIfFull(endFrame());
   busy = false;
   return rc;
 }
@@ -409,7 +496,8 @@ function endFrame(): i32 {
   const tail = frameRecordSeal(
     PK, RECORDING, nextFrame, frameTime, frameFlags, segmentSequence(), frameLen, FRAME_CTX, CHAIN, SK, NEXT_CHAIN,
   );
-  if (streamWrite(tail, FRAME_TAIL_BYTES) != OK) return abortSegment(ERR_STORAGE);
+  const wrote = streamWrite(tail, FRAME_TAIL_BYTES); // OK, ERR_STORAGE or ERR_FULL
+  if (wrote != OK) return abortSegment(wrote);
   memory.copy(CHAIN, NEXT_CHAIN, 32);
   segmentAddFrame(frameTime);
   lastTime = frameTime;
@@ -427,7 +515,7 @@ function endFrame(): i32 {
 export function segment_close(): i32 {
   if (busy) return ERR_STATE;
   busy = true;
-  const rc = inFrame ? ERR_STATE : segmentOpen() ? closeSegment(false, lastTime) : OK;
+  const rc = inFrame ? ERR_STATE : segmentOpen() ? stopIfFull(closeSegment(false, lastTime)) : OK;
   busy = false;
   return rc;
 }
@@ -449,15 +537,219 @@ export function recording_stop(): i32 {
 
 function stopRecording(): i32 {
   if (!recording || inFrame) return ERR_STATE;
-  const rc = segmentOpen() ? closeSegment(true, lastTime) : OK;
+  if (buffering) dropBuffer(); // untriggered: nothing of it becomes evidence, no segment is left open
+  const rc = segmentOpen() ? stopIfFull(closeSegment(true, lastTime)) : OK;
   recording = false;
   event(EV_STOPPED, nextFrame, 0);
+  // b: every segment of the recording committed (at close, and by the trigger).
+  auditAppend(AUDIT_RECORDING_STOPPED, nextFrame, segmentsCommitted() + parkKept(), auditRecordingRef());
+  return rc;
+}
+
+/**
+ * Full storage (docs/ABI.md "Full storage"): when `rc` is ERR_FULL, the open
+ * segment has been aborted (event 4 with ERR_FULL); this ends the
+ * recording: parked segments of an untriggered buffer are dropped (keys
+ * wiped, storage_drop), event 8 and audit kind 7 (the frame number the next
+ * frame would get, the aborted segment's sequence). Nothing committed is
+ * touched. Returns `rc`; does nothing for any other code.
+ */
+function stopIfFull(rc: i32): i32 {
+  if (rc != ERR_FULL) return rc;
+  parkDropAll(); // none left after a trigger that completed
+  buffering = false;
+  inFrame = false;
+  recording = false;
+  const sequence = <u64>segmentSequence(); // the segment just aborted
+  event(EV_FULL, nextFrame, sequence);
+  auditAppend(AUDIT_STORAGE_FULL, nextFrame, sequence, auditRecordingRef());
   return rc;
 }
 
 /** The frame number the next frame will get (i64). */
 export function frames_recorded(): u64 {
   return nextFrame;
+}
+
+/**
+ * Starts the audit log (docs/ABI.md "The audit log"; the work is audit.ts's
+ * auditStart): `len` = 0 begins a new log (index 0, previous hash zero);
+ * `len` = AUDIT_ENTRY_BYTES (200) continues after the last stored entry at
+ * `ptr`, which must name this device, have zero reserved bytes and carry a
+ * signature that verifies under the device key (strict rules); it is copied
+ * into module memory and read only from there. Then writes the boot entry
+ * (kind 1: a = 1 when continued, 0 when new). [ptr, ptr + len) must lie
+ * inside the I/O window (an empty range must start inside it), or the call
+ * traps before anything changes.
+ *
+ * Once per instance, after camera_init and before anything that logs:
+ * camera_configure, recording_start, recording_buffer, dock_auth,
+ * receipt_check and audit_note return ERR_STATE until it has succeeded.
+ * Returns OK; ERR_STATE before camera_init, when already started or called
+ * from inside an import; ERR_CONFIG for a length other than 0 or 200,
+ * reserved bytes not zero, another device's entry, or an index of 2^64 − 1;
+ * ERR_UNSIGNED for a signature that does not verify; ERR_STORAGE when the
+ * boot entry could not be written (event 9; the log is not started, the
+ * call can be repeated).
+ */
+export function audit_start(ptr: usize, len: usize): i32 {
+  checkWindow(ptr, len);
+  if (!initialised || auditStarted() || busy) return ERR_STATE;
+  busy = true;
+  const rc = auditStart(ptr, len);
+  busy = false;
+  return rc;
+}
+
+/**
+ * Logs a host-observed event in the audit log: `kind` 8 (power loss
+ * detected), 10 (upload), 12 (deletion) or 13 (clock change), with `a` and
+ * `b` (i64) and the 32 bytes at `ref` (docs/ABI.md "Kinds" says what each
+ * carries). `ref` must lie inside the I/O window, or the call traps before
+ * anything changes. Returns OK; ERR_STATE before audit_start or from inside
+ * an import; ERR_CONFIG for any other kind (the rest are the module's own
+ * to write); ERR_STORAGE when the entry could not be written (event 9).
+ */
+export function audit_note(kind: u32, a: u64, b: u64, ref: usize): i32 {
+  checkWindow(ref, 32);
+  if (!auditStarted() || busy) return ERR_STATE;
+  busy = true;
+  const rc = auditNote(kind, a, b, ref);
+  busy = false;
+  return rc;
+}
+
+/**
+ * Writes the entry hash of the last audit entry written (32 zero bytes when
+ * none has been, which includes before audit_start) at `out`, and returns
+ * the index the next entry will get (i64). `out` must lie inside the I/O
+ * window, or the call traps. Changes nothing and calls no import, so it
+ * stays callable from inside an import.
+ */
+export function audit_head(out: usize): u64 {
+  checkWindow(out, 32);
+  memory.copy(out, auditPrevious(), 32);
+  return auditNextIndex();
+}
+
+/**
+ * Answers a dock's hello (FORMAT.md "Docking", "Dock hello") of `len` bytes
+ * at `hello` (DOCK_HELLO_BYTES = 136): the hello must name the dock key of
+ * the configuration in force and its signature over "sealcam/v1/dock-hello"
+ * ‖ bytes 0–71 must verify under that key (strict rules). Then logs audit
+ * kind 9 (a = the dock's time from the hello, ref = the dock key) and only
+ * then signs the device answer, "sealcam/v1/dock-auth" ‖ device key ‖ dock
+ * key ‖ challenge, writing the 64-byte signature at `out`. The hello is
+ * copied into module memory and read only from there. Both ranges must lie
+ * inside the I/O window, or the call traps before anything changes.
+ *
+ * Returns OK; ERR_STATE before audit_start, with no configuration accepted,
+ * or called from inside an import; ERR_CONFIG for a length other than 136;
+ * ERR_UNSIGNED when no dock key is configured, the hello names another dock
+ * key or its signature does not verify; ERR_STORAGE when the audit entry
+ * could not be written (event 9). Nothing is written at `out` unless OK.
+ */
+export function dock_auth(hello: usize, len: usize, out: usize): i32 {
+  checkWindow(hello, len);
+  checkWindow(out, 64);
+  if (!auditStarted() || !configured || busy) return ERR_STATE;
+  busy = true;
+  const rc = dockAuth(hello, len, out);
+  busy = false;
+  return rc;
+}
+
+/**
+ * Checks a dock's receipt (FORMAT.md "Docking", "Dock receipt") of `rlen`
+ * bytes at `receipt` (RECEIPT_BYTES = 216) for the `slen`-byte subject at
+ * `subject`: for a kind 1 receipt, the segment's manifest blob as committed
+ * (MANIFEST_BYTES = 251); for kind 2, the audit entry it names
+ * (AUDIT_ENTRY_BYTES = 200). Accepted only when the subject is this
+ * device's (its signature verifies under the device key, strict rules; a
+ * blob must start with the manifest domain), the receipt verifies under the
+ * configured dock key, names this device and that dock, and names exactly
+ * the subject (manifest hash, .age SHA-256 and size; or entry hash and
+ * index). Then logs audit kind 11 (a = receipt kind; b = the segment's
+ * sequence or the entry's index; ref = manifest or entry hash). Only after
+ * OK may the host delete the segment (or the audit entries up to that
+ * index). Both inputs are copied into module memory and read only from
+ * there. Both ranges must lie inside the I/O window, or the call traps
+ * before anything changes.
+ *
+ * Returns OK; ERR_STATE before audit_start, with no configuration accepted,
+ * or called from inside an import; ERR_CONFIG for a wrong length (receipt,
+ * or subject for the kind), an unknown kind, reserved bytes not zero
+ * (offset 68, and offsets 112–143 of a kind 2 receipt); ERR_UNSIGNED when
+ * no dock key is configured or a signature does not verify (the receipt's,
+ * or the subject's); ERR_RECEIPT for a receipt the dock signed that names
+ * another device, dock, segment or entry; ERR_STORAGE when the audit entry
+ * could not be written (event 9; the receipt is not accepted).
+ */
+export function receipt_check(receipt: usize, rlen: usize, subject: usize, slen: usize): i32 {
+  checkWindow(receipt, rlen);
+  checkWindow(subject, slen);
+  if (!auditStarted() || !configured || busy) return ERR_STATE;
+  busy = true;
+  const rc = receiptCheck(receipt, rlen, subject, slen);
+  busy = false;
+  return rc;
+}
+
+/**
+ * Makes a pre-event buffer evidence (docs/ABI.md "Pre-event buffer"). First
+ * every ephemeral secret it needs is drawn (park.ts parkDraw: 32 bytes of
+ * entropy per recipient for each parked segment, oldest first, then for the
+ * open segment, if any); then every parked segment, oldest first, gets its
+ * age header and is committed with its manifest (park.ts parkCommitOldest:
+ * storage_unpark, storage_commit_parked, event 3, audit kind 14); then the
+ * open segment gets its header, to be committed header first when it closes.
+ * The recording is then an ordinary one: later segments are written with
+ * their header first and nothing more is parked or expires. Event 10 and
+ * audit kind 6: the first frame kept (the first frame of the first segment
+ * committed here, else of the open segment, else the next frame's number)
+ * and the parked segments committed.
+ *
+ * A parked segment whose storage_unpark or storage_commit_parked fails is
+ * dropped (event 4, audit kind 15) and the next one is tried: the manifests
+ * chain over it. Returns OK; ERR_STATE if not recording in pre-event mode,
+ * already triggered, or called from inside an import; ERR_ENTROPY (whatever
+ * was drawn is wiped and nothing else changed: the recording still buffers,
+ * nothing is committed; call again). May be called while a frame is in
+ * progress: nothing of the open segment's stream is touched.
+ */
+export function recording_trigger(): i32 {
+  if (busy) return ERR_STATE;
+  busy = true;
+  const rc = triggerBuffer();
+  busy = false;
+  return rc;
+}
+
+function triggerBuffer(): i32 {
+  if (!recording || !buffering) return ERR_STATE;
+  // All the entropy first, so a failure leaves the buffer exactly as it was.
+  const open = segmentAwaitsHeader();
+  const rc = parkDraw(recipientCount, open);
+  if (rc != OK) return rc;
+  while (parkCount() > 0) parkCommitOldest(recipientCount); // ERR_STORAGE: that one was dropped; go on
+  if (open) segmentSealAtTrigger(recipientCount);
+  parkDrawWipe();
+  buffering = false;
+  const first = parkKept() > 0 ? parkKeptFirst() : segmentOpen() ? segmentFirstFrame() : nextFrame;
+  event(EV_TRIGGER, first, parkKept());
+  auditAppend(AUDIT_TRIGGER, first, parkKept(), auditRecordingRef());
+  return OK;
+}
+
+/**
+ * recording_stop of an untriggered pre-event buffer: the open segment is
+ * discarded (storage_abort, its keys wiped) and every parked one dropped
+ * (storage_drop, keys wiped). No event but recording_stop's own.
+ */
+function dropBuffer(): void {
+  if (segmentOpen()) segmentDiscard();
+  parkDropAll();
+  buffering = false;
 }
 
 /**

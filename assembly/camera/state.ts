@@ -19,3 +19,4 @@ export const RECIPIENTS: usize = memory.data(32 * RECIPIENT_SLOTS, 16);
 export const RECORDING: usize = memory.data(16, 16); // current (or last) recording id
 export const CHAIN: usize = memory.data(32, 16); // record hash of the last accepted frame
 export const FRAME_CTX: usize = memory.data(SHA512_CTX_BYTES, 16); // SHA-512 of the frame in progress
+export const DOCK: usize = memory.data(32, 16); // the configured dock public key (zeros: none); index.ts sets it, dock.ts checks against it

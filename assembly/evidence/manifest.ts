@@ -30,18 +30,20 @@ const BLOB: usize = memory.data(<i32>MANIFEST_BLOB_BYTES, 16);
  * MANIFEST_BLOB_BYTES blob and writes the manifest hash to `hashOut` (32).
  * `pk` (32), `recording` (16), `ageDigest` (32: SHA-256 of the .age file)
  * and `previous` (32: the previous manifest hash, zeros until the recording's
- * first committed segment) are
- * read; `sk` is the 64-byte Ed25519 secret key.
+ * first committed segment and on a pre-event start) are read; `sk` is the
+ * 64-byte Ed25519 secret key. Flags: bit 0 `isFinal`, bit 1 `preEventStart`
+ * (the recording's evidence begins here: earlier segments expired in the
+ * pre-event buffer, docs/ABI.md "Pre-event buffer").
  */
 export function manifestSeal(
-  pk: usize, recording: usize, sequence: u32, isFinal: bool, firstFrame: u64, count: u64,
+  pk: usize, recording: usize, sequence: u32, isFinal: bool, preEventStart: bool, firstFrame: u64, count: u64,
   firstTime: u64, lastTime: u64, ageBytes: u64, ageDigest: usize, previous: usize, sk: usize, hashOut: usize,
 ): usize {
   memory.copy(BLOB, DOMAIN, DOMAIN_BYTES);
   memory.copy(BLOB + 27, pk, 32);
   memory.copy(BLOB + 59, recording, 16);
   store<u32>(BLOB, sequence, 75);
-  store<u32>(BLOB, isFinal ? 1 : 0, 79);
+  store<u32>(BLOB, (isFinal ? 1 : 0) | (preEventStart ? 2 : 0), 79);
   store<u64>(BLOB, firstFrame, 83);
   store<u64>(BLOB, count, 91);
   store<u64>(BLOB, firstTime, 99);

@@ -5,3 +5,7 @@ export {
   type CameraConfig, type CameraEvent, type Frame, type RecorderOptions, type RecordingSummary,
 } from "./recorder.ts";
 export { systemEntropy, seededEntropy } from "./entropy.ts";
+export {
+  MemoryAudit, decodeAuditEntry, auditEntryHash, auditEntryMessage, AUDIT_ENTRY_BYTES, AUDIT_KINDS, HOST_AUDIT_KINDS,
+  type AuditSink, type AuditEntry,
+} from "./audit.ts";

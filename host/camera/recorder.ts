@@ -11,17 +11,23 @@
 // the recorder keeps the cause and reports it in the one-line error.
 import { instantiateV8, type Build, type HostImports, type Instance } from "../engine/index.ts";
 import { SealcamError, EXIT, MODULE_ERRORS, moduleMessage } from "../errors.ts";
-import type { SegmentSink, CommittedSegment } from "../store/segments.ts";
+import { StorageFullError, type SegmentSink, type CommittedSegment } from "../store/segments.ts";
 import { systemEntropy } from "./entropy.ts";
 import { randomBytes } from "node:crypto";
 import { Crypto } from "../engine/crypto.ts";
 import { signConfig } from "./config.ts";
+import { MemoryAudit, AUDIT_ENTRY_BYTES, AUDIT_KINDS as AUDIT_KIND_NAMES, type AuditSink } from "./audit.ts";
 
 const KIB = 1024;
 /** Frames go into the I/O window at most this much at a time (the window's first data area). */
 export const FRAME_PIECE_BYTES = 64 * KIB;
 // Small outputs (public key, recording id) go after the two data areas.
 const SMALL = 2 * 64 * KIB;
+// The audit head's hash and audit_note's ref (32 bytes) go here, in the small area.
+const AUDIT_AT = SMALL + 128;
+// Dock hellos, receipts and their subjects go at the start of the window (no frame is in progress then).
+const DOCK_AT = 0;
+const DOCK_OUT_AT = 1 * KIB;
 
 const SECURE_MAGIC = "SCAMSEC1";
 const SECURE_BYTES = 72;
@@ -70,6 +76,11 @@ export const EVENT_NAMES: Record<number, string> = {
   5: "recording stopped",
   6: "configuration accepted",
   7: "configuration refused",
+  8: "storage full",
+  9: "audit entry not written",
+  10: "trigger",
+  11: "segment parked",
+  12: "segment expired",
 };
 
 export interface CameraEvent {
@@ -89,8 +100,24 @@ export function describeEvent(e: CameraEvent): string {
     case 5: return `recording stopped after ${e.a} frames`;
     case 6: return `configuration ${e.a} accepted: ${e.b} recipient${e.b === 1 ? "" : "s"}`;
     case 7: return `configuration${e.b ? ` ${e.b}` : ""} refused: ${moduleMessage(e.a)}`;
+    case 8: return `storage full at frame ${e.a}: segment ${e.b} aborted, recording stopped`;
+    case 9: return `audit entry (${AUDIT_KIND_NAMES[e.a] ?? `kind ${e.a}`}) not written: audit log returned ${e.b}`;
+    case 10: return `trigger: evidence from frame ${e.a}, ${e.b} buffered segment${e.b === 1 ? "" : "s"} kept`;
+    case 11: return `segment ${e.a} parked: ${e.b} frames`;
+    case 12: return `segment ${e.a} expired: ${e.b} frames`;
     default: return `event ${e.kind} (${e.a}, ${e.b})`;
   }
+}
+
+/** True for a store's "no room left" (the module is then told 2: storage full). */
+function isStorageFull(e: unknown): boolean {
+  return e instanceof StorageFullError || (typeof e === "object" && e !== null && (e as { code?: unknown }).code === "EFULL");
+}
+
+/** A store method the pre-event buffer needs; a store without it makes the import fail. */
+function need<F extends (...args: any[]) => any>(method: F | undefined, name: string): F {
+  if (!method) throw new SealcamError(`the segment store cannot ${name} a parked segment (no pre-event buffer support)`, EXIT.SETUP);
+  return method;
 }
 
 export interface RecorderOptions {
@@ -103,6 +130,8 @@ export interface RecorderOptions {
   clock?: () => bigint;
   onEvent?: (event: CameraEvent) => void;
   onCommit?: (segment: CommittedSegment) => void;
+  /** Where the module's audit entries go (default: in memory, a new log). Its tail() is what the log continues after. */
+  audit?: AuditSink;
 }
 
 export interface RecordingSummary {
@@ -131,6 +160,8 @@ export class Recorder {
   private readonly io: number;
   private readonly onEvent: (e: CameraEvent) => void;
   private readonly onCommit: (s: CommittedSegment) => void;
+  /** The camera's audit log (the module writes it through audit_write). */
+  readonly audit: AuditSink;
   private state: State = "new";
   /** The error behind the last failed import, to explain ERR_STORAGE / ERR_ENTROPY. */
   private cause: unknown;
@@ -146,6 +177,7 @@ export class Recorder {
     this.store = options.store;
     this.onEvent = options.onEvent ?? (() => {});
     this.onCommit = options.onCommit ?? (() => {});
+    this.audit = options.audit ?? new MemoryAudit();
     hooks.bind(this);
     for (const name of ["camera_init", "recording_start", "frame_begin", "frame_data", "frame_end", "recording_stop", "frames_recorded"]) {
       if (typeof this.x[name] !== "function") throw new SealcamError(`module has no camera export ${name} (rebuild it: npm run build)`, EXIT.SETUP);
@@ -170,8 +202,8 @@ export class Recorder {
           return 0n;
         }
       },
-      storage_open: (rec, seq) => self!.guard(() => options.store.open(self!.view(rec, 16).slice(), seq >>> 0)),
-      storage_append: (ptr, len) => self!.guard(() => options.store.append(self!.view(ptr, len))),
+      storage_open: (rec, seq) => self!.guard(() => options.store.open(self!.view(rec, 16).slice(), seq >>> 0), true),
+      storage_append: (ptr, len) => self!.guard(() => options.store.append(self!.view(ptr, len)), true),
       storage_digest: (out) => self!.guard(() => self!.view(out, 32).set(options.store.digest())),
       storage_commit: (ptr, len) => self!.guard(() => self!.committedSegment(options.store.commit(self!.view(ptr, len).slice()))),
       storage_abort: () => {
@@ -186,19 +218,35 @@ export class Recorder {
           // A broken logger must not break the recording.
         }
       },
+      audit_write: (ptr, len) => self!.guard(() => self!.audit.append(self!.view(ptr, len).slice())),
+      // The pre-event buffer's parked segments: a store without these methods cannot buffer (failure returns).
+      storage_park: () => self!.guard(() => need(options.store.park, "park").call(options.store)),
+      storage_unpark: (rec, seq, header, len, digest) => self!.guard(() => {
+        const sum = need(options.store.unpark, "unpark").call(options.store, self!.view(rec, 16).slice(), seq >>> 0, self!.view(header, len).slice());
+        if (sum.length !== 32) throw new SealcamError(`store unpark returned ${sum.length} bytes, not a SHA-256`, EXIT.INTERNAL);
+        self!.view(digest, 32).set(sum);
+      }),
+      storage_commit_parked: (rec, seq, ptr, len) => self!.guard(() => self!.committedSegment(
+        need(options.store.commitParked, "commitParked").call(options.store, self!.view(rec, 16).slice(), seq >>> 0, self!.view(ptr, len).slice()),
+      )),
+      storage_drop: (rec, seq) => self!.guard(() => need(options.store.drop, "drop").call(options.store, self!.view(rec, 16).slice(), seq >>> 0)),
     };
     const instance = await instantiateV8(options.build ?? "release", imports);
     return new Recorder(instance, options, { bind: (r) => (self = r) });
   }
 
-  /** Runs an import's work; any exception becomes a non-zero return, its cause kept. */
-  private guard(work: () => unknown): number {
+  /**
+   * Runs an import's work; any exception becomes a non-zero return, its
+   * cause kept: 2 (storage full, docs/ABI.md "Full storage") when `canBeFull`
+   * and the store says it is full, else 1.
+   */
+  private guard(work: () => unknown, canBeFull = false): number {
     try {
       work();
       return 0;
     } catch (e) {
       this.cause = e;
-      return 1;
+      return canBeFull && isStorageFull(e) ? 2 : 1;
     }
   }
 
@@ -217,14 +265,18 @@ export class Recorder {
     const op = typeof label === "string" ? label : label();
     const cause = this.cause;
     this.cause = undefined;
-    if ((code === MODULE_ERRORS.ERR_STORAGE?.code || code === MODULE_ERRORS.ERR_ENTROPY?.code) && cause !== undefined) {
+    // Full storage ends the recording inside the module (docs/ABI.md "Full storage").
+    if (code === MODULE_ERRORS.ERR_FULL?.code && this.state === "recording") this.state = "stopped";
+    const importCodes = [MODULE_ERRORS.ERR_STORAGE?.code, MODULE_ERRORS.ERR_ENTROPY?.code, MODULE_ERRORS.ERR_FULL?.code];
+    if (importCodes.includes(code) && cause !== undefined) {
       const why = cause instanceof Error ? cause.message : String(cause);
       const exit = cause instanceof SealcamError ? cause.exitCode : EXIT.SETUP;
-      throw new SealcamError(`${op}: ${why}`, exit, code);
+      const full = code === MODULE_ERRORS.ERR_FULL?.code ? `${moduleMessage(code)} (${why})` : why;
+      throw new SealcamError(`${op}: ${full}`, exit, code);
     }
     const usage = [
       MODULE_ERRORS.ERR_FRAME_ORDER?.code, MODULE_ERRORS.ERR_FRAME_SIZE?.code, MODULE_ERRORS.ERR_TIME?.code, MODULE_ERRORS.ERR_CONFIG?.code,
-      MODULE_ERRORS.ERR_UNSIGNED?.code, MODULE_ERRORS.ERR_ROLLBACK?.code,
+      MODULE_ERRORS.ERR_UNSIGNED?.code, MODULE_ERRORS.ERR_ROLLBACK?.code, MODULE_ERRORS.ERR_RECEIPT?.code,
     ];
     throw new SealcamError(`${op}: ${moduleMessage(code)}`, usage.includes(code) ? EXIT.USAGE : EXIT.INTERNAL, code);
   }
@@ -258,6 +310,11 @@ export class Recorder {
       secure.fill(0);
     }
     this.check("configure: secure block", code);
+    // The audit log first: the module does nothing it logs before it has one.
+    const tail = this.audit.tail();
+    if (tail !== undefined && tail.length !== AUDIT_ENTRY_BYTES) throw new SealcamError(`configure: the audit log's last entry is ${tail.length} bytes, not ${AUDIT_ENTRY_BYTES}`, EXIT.SETUP);
+    if (tail) this.view(this.io + CONFIG_AT, AUDIT_ENTRY_BYTES).set(tail);
+    this.check("configure: audit log", this.x.audit_start(this.io + CONFIG_AT, tail ? AUDIT_ENTRY_BYTES : 0));
     const blob = this.view(this.io + CONFIG_AT, provisioning.config.length);
     blob.set(provisioning.config);
     this.check("configure: signed configuration", this.x.camera_configure(this.io + CONFIG_AT, provisioning.config.length));
@@ -303,10 +360,100 @@ export class Recorder {
     }
   }
 
+  /**
+   * Logs a host-observed event in the camera's audit log (audit_note):
+   * `kind` 8 power loss detected, 10 upload, 12 deletion, 13 clock change
+   * (docs/ABI.md "The audit log"); `ref` 32 bytes (default zeros). Throws a
+   * SealcamError with the module's code on refusal.
+   */
+  auditNote(kind: number, a: number | bigint, b: number | bigint, ref: Uint8Array = new Uint8Array(32)): void {
+    if (ref.length !== 32) throw new SealcamError(`audit note: ref must be 32 bytes, not ${ref.length}`, EXIT.USAGE);
+    this.view(this.io + AUDIT_AT, 32).set(ref);
+    const code = this.x.audit_note(kind, BigInt.asIntN(64, BigInt(a)), BigInt.asIntN(64, BigInt(b)), this.io + AUDIT_AT);
+    this.check(`audit note (${AUDIT_KIND_NAMES[kind] ?? `kind ${kind}`})`, code);
+  }
+
+  /** The index the next audit entry will get, and the entry hash of the last one written (zeros: none). */
+  auditHead(): { next: number; hash: Uint8Array } {
+    const next = BigInt.asUintN(64, BigInt(this.x.audit_head(this.io + AUDIT_AT)));
+    return { next: Number(next), hash: this.view(this.io + AUDIT_AT, 32).slice() };
+  }
+
+  /**
+   * Answers a dock's hello (FORMAT.md "Dock hello", 136 bytes): the module
+   * checks it is signed by the configured dock key and returns the device's
+   * 64-byte signature (FORMAT.md "Device answer"). Throws a SealcamError
+   * with the module's code when it refuses (nothing signed).
+   */
+  dockAuth(hello: Uint8Array): Uint8Array {
+    const max = DOCK_OUT_AT - DOCK_AT;
+    if (hello.length > max) throw new SealcamError(`dock hello too long: ${hello.length} bytes`, EXIT.USAGE);
+    this.view(this.io + DOCK_AT, hello.length).set(hello);
+    const code = this.x.dock_auth(this.io + DOCK_AT, hello.length, this.io + DOCK_OUT_AT);
+    // ERR_UNSIGNED's table message speaks of configurations: say what it means here.
+    if (code === MODULE_ERRORS.ERR_UNSIGNED?.code) {
+      throw new SealcamError("dock authentication: hello not signed by the dock key the camera's configuration pins (or none is configured)", EXIT.USAGE, code);
+    }
+    this.check("dock authentication", code);
+    return this.view(this.io + DOCK_OUT_AT, 64).slice();
+  }
+
+  /**
+   * Checks a dock's receipt (FORMAT.md "Dock receipt", 216 bytes) for
+   * `subject`: the segment's 251-byte manifest blob as committed (kind 1) or
+   * the 200-byte audit entry it names (kind 2). Returns only when the module
+   * accepted it (and logged it): only then may the segment, or the audit
+   * entries up to that one, be deleted. Throws a SealcamError with the
+   * module's code (ERR_RECEIPT, ERR_UNSIGNED, ERR_CONFIG, …) otherwise.
+   */
+  checkReceipt(receipt: Uint8Array, subject: Uint8Array): void {
+    const max = DOCK_OUT_AT - DOCK_AT;
+    if (receipt.length > max || subject.length > max) throw new SealcamError("receipt or its subject too long", EXIT.USAGE);
+    this.view(this.io + DOCK_AT, receipt.length).set(receipt);
+    this.view(this.io + DOCK_OUT_AT, subject.length).set(subject);
+    const code = this.x.receipt_check(this.io + DOCK_AT, receipt.length, this.io + DOCK_OUT_AT, subject.length);
+    if (code === MODULE_ERRORS.ERR_UNSIGNED?.code) {
+      throw new SealcamError("receipt: not signed by the dock key the camera's configuration pins (or none is configured), or its subject not signed by this camera", EXIT.USAGE, code);
+    }
+    this.check("receipt", code);
+  }
+
+  /** The device public key (32 bytes; zeros before configure). */
+  get devicePublicKey(): Uint8Array {
+    const out = this.io + SMALL;
+    this.x.camera_public_key(out);
+    return this.view(out, 32).slice();
+  }
+
   /** Starts a recording; returns its 16-byte id. */
   start(): Uint8Array {
-    if (this.state === "new") throw new SealcamError("start: the camera is not configured", EXIT.INTERNAL);
-    this.check("start", this.x.recording_start());
+    return this.begin("start", () => this.x.recording_start());
+  }
+
+  /**
+   * Starts a recording in pre-event mode (docs/ABI.md "Pre-event buffer",
+   * recording_buffer): its segments stay parked, their keys in the module
+   * only, until trigger(); older ones expire. Needs a configuration with a
+   * pre-event duration. Returns the 16-byte recording id.
+   */
+  buffer(): Uint8Array {
+    return this.begin("buffer", () => this.x.recording_buffer());
+  }
+
+  /**
+   * The officer's trigger (recording_trigger): the buffered segments still
+   * inside the pre-event window become evidence, and the recording goes on
+   * as an ordinary one. An entropy failure changes nothing (call again).
+   */
+  trigger(): void {
+    if (this.state !== "recording") throw new SealcamError("trigger: not recording", EXIT.INTERNAL);
+    this.check("trigger", this.x.recording_trigger());
+  }
+
+  /** start() and buffer(): the module call, then the recorder's own state. */
+  private begin(label: string, call: () => number): Uint8Array {
+    if (this.state === "new") throw new SealcamError(`${label}: the camera is not configured`, EXIT.INTERNAL);
+    this.check(label, call());
     this.state = "recording";
     this.committed = [];
     this.aborted = 0;

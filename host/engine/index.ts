@@ -32,13 +32,23 @@ export interface HostImports {
   storage_abort(): void;
   /** A device event (docs/ABI.md "Events"). */
   event(kind: number, a: number | bigint, b: number | bigint): void;
+  /** Durably append the 200-byte audit entry at `ptr` (docs/ABI.md "The audit log"); non-zero = not stored. */
+  audit_write(ptr: number, len: number): number;
+  /** Keep the open segment's payload as a parked (uncommitted, invisible) segment and close it (docs/ABI.md "Pre-event buffer"). */
+  storage_park(): number;
+  /** Put the `len`-byte age header at `header` before the parked segment's payload; write SHA-256(header ‖ payload) at `digest`. */
+  storage_unpark(recording: number, sequence: number, header: number, len: number, digest: number): number;
+  /** Commit the parked segment with its 251-byte manifest blob at `manifest`. */
+  storage_commit_parked(recording: number, sequence: number, manifest: number, len: number): number;
+  /** Erase the parked segment. */
+  storage_drop(recording: number, sequence: number): number;
 }
 
 /**
  * Imports for an instance that is not wired to a camera (the crypto tests,
- * the benchmark, the demo): no entropy, a zero clock, no storage. Any camera
- * export called on such an instance fails cleanly (ERR_ENTROPY, ERR_STORAGE)
- * instead of touching the host.
+ * the benchmark, the demo): no entropy, a zero clock, no storage, no audit
+ * log. Any camera export called on such an instance fails cleanly
+ * (ERR_ENTROPY, ERR_STORAGE) instead of touching the host.
  */
 export const DETACHED_IMPORTS: HostImports = {
   entropy: () => 1,
@@ -49,6 +59,11 @@ export const DETACHED_IMPORTS: HostImports = {
   storage_commit: () => 1,
   storage_abort: () => {},
   event: () => {},
+  audit_write: () => 1,
+  storage_park: () => 1,
+  storage_unpark: () => 1,
+  storage_commit_parked: () => 1,
+  storage_drop: () => 1,
 };
 
 /** An instantiated module: its exports and its (fixed) linear memory. */

@@ -3,8 +3,14 @@
 //   - a seeded, deterministic entropy stream (SHA-256 in counter mode),
 //   - a settable fixed clock,
 //   - in-memory storage (segments and their bytes, SHA-256 digest, commit
-//     keeping the 251-byte manifest blob, abort dropping the segment),
-// with fault injection (fail the Nth call of an import) and a log of events.
+//     keeping the 251-byte manifest blob, abort dropping the segment; parked
+//     segments of the pre-event buffer: park, unpark with the header
+//     prepended, commit_parked, drop),
+//   - an in-memory audit log (the 200-byte entries audit_write stored),
+// with fault injection (fail the Nth call of an import, with any return
+// code: 2 is "storage full") and a log of events. init() starts the audit
+// log (audit_start, a new log) between camera_init and camera_configure
+// unless autoAudit is turned off.
 // Frames go through the I/O window in pieces of at most 64 KiB.
 import { createHash } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -22,7 +28,20 @@ export interface StoredSegment {
   manifest?: Uint8Array; // the 251-byte blob, once committed
 }
 
-export type ImportName = "entropy" | "storage_open" | "storage_append" | "storage_digest" | "storage_commit";
+export type ImportName =
+  | "entropy" | "storage_open" | "storage_append" | "storage_digest" | "storage_commit"
+  | "audit_write" | "storage_park" | "storage_unpark" | "storage_commit_parked" | "storage_drop";
+
+/** A segment the pre-event buffer parked: its payload, and the age header once unparked. */
+export interface ParkedSegment {
+  recording: string; // hex
+  sequence: number;
+  payload: Uint8Array;
+  header?: Uint8Array;
+}
+
+/** Size of an audit entry (docs/FORMAT.md "The audit log"). */
+export const AUDIT_ENTRY_BYTES = 200;
 
 /** An event the module reported: kind, a, b. */
 export type Event = [number, bigint, bigint];
@@ -61,6 +80,8 @@ export interface CameraConfig {
   dock?: Uint8Array;
   /** Device key the configuration names (default: the seed's). */
   device?: Uint8Array;
+  /** Pre-event duration, µs (default 0: no pre-event buffer). */
+  preEventUs?: bigint;
 }
 
 /** The test force's provisioning key (a fixed seed, so runs are reproducible). */
@@ -92,6 +113,7 @@ export function signedConfig(c: CameraConfig, patch?: (body: Buffer) => void): U
   body.writeBigUInt64LE(c.sizeBytes, 56);
   body.writeUInt32LE(n, 64);
   if (c.dock) Buffer.from(c.dock).copy(body, 72);
+  body.writeBigUInt64LE(c.preEventUs ?? 0n, 104);
   c.recipients.forEach((r, i) => Buffer.from(r).copy(body, 128 + 32 * i));
   patch?.(body);
   const signature = ed25519.sign(Buffer.concat([Buffer.from("sealcam/v1/camera-config", "latin1"), body]), c.provisioningSeed ?? PROVISIONING_SEED);
@@ -116,12 +138,23 @@ export class CameraHarness {
   /** The clock the module reads (µs); set it freely. */
   clock = 1_700_000_000_000_000n;
   entropy: SeededEntropy;
-  /** Fail the Nth call (1-based, counted from now on) of an import: set with failAt(). */
-  private failing = new Map<ImportName, number>();
+  /** Fail the Nth call (1-based, counted from now on) of an import with a code: set with failAt(). */
+  private failing = new Map<ImportName, { at: number; code: number }>();
   /** Calls per import since creation. */
   readonly calls: Record<ImportName, number> = {
     entropy: 0, storage_open: 0, storage_append: 0, storage_digest: 0, storage_commit: 0,
+    audit_write: 0, storage_park: 0, storage_unpark: 0, storage_commit_parked: 0, storage_drop: 0,
   };
+  /** While true, storage_open and storage_append return 2 (storage full). */
+  full = false;
+  /** Every audit entry audit_write stored, in order (200 bytes each). */
+  readonly audit: Uint8Array[] = [];
+  /** init() calls audit_start (a new log) before camera_configure; turn off to test the gating. */
+  autoAudit = true;
+  /** Parked segments of the pre-event buffer, by `recording-sequence`. */
+  readonly parked = new Map<string, ParkedSegment>();
+  /** Parked segments the module dropped (expired, failed to commit, or stopped untriggered). */
+  readonly dropped: ParkedSegment[] = [];
   readonly events: Event[] = [];
   /**
    * Called at the start of every import call, before the import does its
@@ -171,14 +204,21 @@ export class CameraHarness {
       storage_commit: (ptr: number, len: number) => hook("storage_commit", [ptr, len]).onCommit(ptr >>> 0, len >>> 0),
       storage_abort: () => hook("storage_abort", []).onAbort(),
       event: (kind: number, a: bigint, b: bigint) => void hook("event", [kind, a, b]).events.push([kind, a, b]),
+      audit_write: (ptr: number, len: number) => hook("audit_write", [ptr, len]).onAuditWrite(ptr >>> 0, len >>> 0),
+      storage_park: () => hook("storage_park", []).onPark(),
+      storage_unpark: (rec: number, seq: number, header: number, len: number, digest: number) =>
+        hook("storage_unpark", [rec, seq, header, len, digest]).onUnpark(rec >>> 0, seq >>> 0, header >>> 0, len >>> 0, digest >>> 0),
+      storage_commit_parked: (rec: number, seq: number, ptr: number, len: number) =>
+        hook("storage_commit_parked", [rec, seq, ptr, len]).onCommitParked(rec >>> 0, seq >>> 0, ptr >>> 0, len >>> 0),
+      storage_drop: (rec: number, seq: number) => hook("storage_drop", [rec, seq]).onDrop(rec >>> 0, seq >>> 0),
     };
     const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath(build)), { env });
     return new CameraHarness(build, instance, seed, { bind: (x) => (h = x) });
   }
 
-  /** Makes the `n`th call from now of import `name` fail (1 = the next call). */
-  failAt(name: ImportName, n: number): void {
-    this.failing.set(name, this.calls[name] + n);
+  /** Makes the `n`th call from now of import `name` fail with `code` (1 = the next call; code 2 = storage full). */
+  failAt(name: ImportName, n: number, code = 1): void {
+    this.failing.set(name, { at: this.calls[name] + n, code });
   }
 
   /** Clears every pending failure. */
@@ -187,8 +227,16 @@ export class CameraHarness {
   }
 
   private fails(name: ImportName): boolean {
+    return this.failCode(name) !== 0;
+  }
+
+  /** Counts a call of `name`; the code it must return (0: do the work). */
+  private failCode(name: ImportName): number {
     this.calls[name]++;
-    return this.failing.get(name) === this.calls[name];
+    const f = this.failing.get(name);
+    if (f && f.at === this.calls[name]) return f.code;
+    if (this.full && (name === "storage_open" || name === "storage_append")) return 2;
+    return 0;
   }
 
   view(ptr: number, len: number): Uint8Array {
@@ -207,12 +255,14 @@ export class CameraHarness {
     if (this.open) this.violations.push(`storage_open(${seq}) while segment ${this.open.sequence} is open`);
     const recording = Buffer.from(this.view(rec, 16)).toString("hex");
     this.open = { recording, sequence: seq, buf: new Uint8Array(1 << 20), len: 0, hash: createHash("sha256") };
-    return this.fails("storage_open") ? 1 : 0;
+    return this.failCode("storage_open");
   }
 
   private onAppend(ptr: number, len: number): number {
     if (!this.open) this.violations.push("storage_append without an open segment");
-    if (this.fails("storage_append") || !this.open) return 1;
+    const code = this.failCode("storage_append");
+    if (code !== 0) return code;
+    if (!this.open) return 1;
     const o = this.open;
     const bytes = this.view(ptr, len);
     o.hash.update(bytes);
@@ -250,6 +300,64 @@ export class CameraHarness {
     this.open = undefined;
   }
 
+  private onAuditWrite(ptr: number, len: number): number {
+    if (len !== AUDIT_ENTRY_BYTES) this.violations.push(`audit_write with ${len} bytes`);
+    const code = this.failCode("audit_write");
+    if (code !== 0) return code;
+    this.audit.push(this.view(ptr, len).slice());
+    return 0;
+  }
+
+  private static parkKey(recording: string, sequence: number): string {
+    return `${recording}-${sequence}`;
+  }
+
+  private findParked(rec: number, seq: number, what: string): ParkedSegment | undefined {
+    const recording = Buffer.from(this.view(rec, 16)).toString("hex");
+    const p = this.parked.get(CameraHarness.parkKey(recording, seq));
+    if (!p) this.violations.push(`${what}(${recording}, ${seq}) of no parked segment`);
+    return p;
+  }
+
+  private onPark(): number {
+    if (!this.open) this.violations.push("storage_park without an open segment");
+    if (!this.keepBytes) this.violations.push("storage_park with keepBytes off");
+    if (this.fails("storage_park") || !this.open) return 1;
+    const { recording, sequence, buf, len } = this.open;
+    this.parked.set(CameraHarness.parkKey(recording, sequence), { recording, sequence, payload: buf.slice(0, len) });
+    this.open = undefined;
+    return 0;
+  }
+
+  private onUnpark(rec: number, seq: number, header: number, len: number, digest: number): number {
+    const p = this.findParked(rec, seq, "storage_unpark");
+    if (this.fails("storage_unpark") || !p) return 1;
+    p.header = this.view(header, len).slice();
+    this.view(digest, 32).set(createHash("sha256").update(p.header).update(p.payload).digest());
+    return 0;
+  }
+
+  private onCommitParked(rec: number, seq: number, ptr: number, len: number): number {
+    const p = this.findParked(rec, seq, "storage_commit_parked");
+    if (len !== 251) this.violations.push(`storage_commit_parked with ${len} bytes`);
+    if (p && !p.header) this.violations.push(`storage_commit_parked(${p.sequence}) before storage_unpark`);
+    if (this.fails("storage_commit_parked") || !p || !p.header) return 1;
+    const age = new Uint8Array(p.header.length + p.payload.length);
+    age.set(p.header);
+    age.set(p.payload, p.header.length);
+    this.committed.push({ recording: p.recording, sequence: p.sequence, age, manifest: this.view(ptr, len).slice() });
+    this.parked.delete(CameraHarness.parkKey(p.recording, p.sequence));
+    return 0;
+  }
+
+  private onDrop(rec: number, seq: number): number {
+    const p = this.findParked(rec, seq, "storage_drop");
+    if (this.fails("storage_drop") || !p) return 1;
+    this.dropped.push(p);
+    this.parked.delete(CameraHarness.parkKey(p.recording, p.sequence));
+    return 0;
+  }
+
   /** True while the fake storage holds an uncommitted segment. */
   get segmentOpen(): boolean {
     return this.open !== undefined;
@@ -271,8 +379,29 @@ export class CameraHarness {
     const secure = block.length > SECURE_BYTES && Buffer.from(block.subarray(0, 8)).toString("latin1") === "SCAMSEC1" ? SECURE_BYTES : block.length;
     this.view(this.io, secure).set(block.subarray(0, secure));
     const rc = this.x.camera_init(this.io, secure);
-    if (rc !== OK || secure === block.length) return rc;
+    if (rc !== OK) return rc;
+    if (this.autoAudit) {
+      const started = this.auditStart();
+      if (started !== OK) return started;
+    }
+    if (secure === block.length) return rc;
     return this.configure(block.subarray(secure));
+  }
+
+  /**
+   * audit_start: continue the log after `last` (a 200-byte entry, written
+   * 8 KiB into the I/O window) or start a new one (none given).
+   */
+  auditStart(last?: Uint8Array): number {
+    if (!last) return this.x.audit_start(this.io + 8 * KIB, 0);
+    this.view(this.io + 8 * KIB, last.length).set(last);
+    return this.x.audit_start(this.io + 8 * KIB, last.length);
+  }
+
+  /** The index the next audit entry will get, and the hash of the last one written (audit_head). */
+  auditHead(): { next: bigint; hash: Uint8Array } {
+    const next = BigInt.asUintN(64, this.x.audit_head(this.io + 8 * KIB));
+    return { next, hash: this.view(this.io + 8 * KIB, 32).slice() };
   }
 
   /** Writes a signed configuration 4 KiB into the I/O window and calls camera_configure. */
@@ -298,6 +427,16 @@ export class CameraHarness {
 
   start(): number {
     return this.x.recording_start();
+  }
+
+  /** recording_buffer: start in pre-event mode. */
+  buffer(): number {
+    return this.x.recording_buffer();
+  }
+
+  /** recording_trigger: make the pre-event buffer evidence. */
+  trigger(): number {
+    return this.x.recording_trigger();
   }
 
   stop(): number {

@@ -115,9 +115,11 @@ export class Session {
   /**
    * Checks every committed segment (see the file comment). `final`: the last
    * committed segment must carry the final flag. `cli`: also decrypt with the
-   * age CLI. Returns the segments, parsed.
+   * age CLI. `preEventStart`: the sequence whose manifest must carry flag
+   * bit 1 and a zero previous manifest hash (no other may carry the bit).
+   * Returns the segments, parsed.
    */
-  async verify(opts: { final?: boolean; cli?: boolean } = {}): Promise<CheckedSegment[]> {
+  async verify(opts: { final?: boolean; cli?: boolean; preEventStart?: number } = {}): Promise<CheckedSegment[]> {
     const { h } = this;
     assert.deepEqual(h.violations, [], "storage protocol");
     const pk = Buffer.from(h.publicKey());
@@ -136,6 +138,9 @@ export class Session {
       assert.equal(m.sequence, seg.sequence, `${where}: manifest sequence = storage_open's`);
       assert.equal(m.ageBytes, BigInt(seg.age.length), `${where}: age_bytes`);
       assert.ok(m.ageSha256.equals(sha256(seg.age)), `${where}: age_sha256`);
+      const preEventStart = seg.sequence === opts.preEventStart;
+      assert.equal((m.flags & 2) !== 0, preEventStart, `${where}: pre-event start flag`);
+      if (preEventStart) previousManifest = ZERO32;
       assert.ok(m.previous.equals(previousManifest), `${where}: previous manifest hash`);
       previousManifest = m.hash;
 
@@ -178,7 +183,7 @@ export class Session {
       assert.ok(trailer.headerHash.equals(sha256(header.bytes)), `${where}: header hash`);
       assert.ok(trailer.lastRecord.equals(last.hash), `${where}: last record hash`);
       assert.ok(ed25519Verify(pk, Buffer.concat([DOMAIN.trailer, trailer.bytes]), trailer.signature), `${where}: trailer signature`);
-      assert.equal(m.flags, trailer.flags);
+      assert.equal(m.flags & 1, trailer.flags, `${where}: manifest and trailer final flags`);
       assert.deepEqual([m.firstFrame, m.count, m.firstTime, m.lastTime], [trailer.firstFrame, trailer.count, trailer.firstTime, trailer.lastTime]);
       out.push({ sequence: seg.sequence, manifest: m, stream: s, plain });
     }
