@@ -19,7 +19,7 @@ import {
   FlashDevice, FlashStore, PowerCut, objectId, type FlashGeometry, type FaultPlan, type FlashSink, type StoredSegment,
 } from "../host/flash/index.ts";
 import { manifestBlob, parseManifest, type Manifest } from "../host/evidence/index.ts";
-import { segmentName } from "../host/store/index.ts";
+import { StorageFullError, segmentName } from "../host/store/index.ts";
 import { Recorder, seededEntropy } from "../host/camera/index.ts";
 import { parseRecipient } from "../host/keys/index.ts";
 import { MODULE_ERRORS, SealcamError } from "../host/errors.ts";
@@ -55,6 +55,7 @@ function blobFor(recording: Uint8Array, sequence: number, data: Uint8Array, over
     last_time_us: 1_700_000_001_000_000 + sequence,
     age_bytes: data.length,
     age_sha256: hex(sha256(data)),
+    pre_event_start: false,
     previous_manifest: "00".repeat(32),
     signature: hex(bytesOf(`signature ${sequence}`, 64)),
     ...over,
@@ -116,11 +117,12 @@ function decodeHeaderByHand(page: Buffer) {
 }
 
 function decodeCommitByHand(page: Buffer) {
-  assert.equal(page.toString("latin1", 0, 8), "SCAMCMT1");
-  assert.ok(sha256(page.subarray(0, 323)).equals(page.subarray(323, 355)), "commit record hash");
+  assert.equal(page.toString("latin1", 0, 8), "SCAMCMT2");
+  assert.ok(sha256(page.subarray(0, 327)).equals(page.subarray(327, 359)), "commit record hash");
+  assert.ok(page.subarray(359).every((x) => x === 0xff), "rest of the commit page erased");
   return {
     id: page.toString("hex", 8, 28), blocks: page.readUInt32LE(28), length: Number(page.readBigUInt64LE(32)),
-    sha: page.toString("hex", 40, 72), blob: page.subarray(72, 323),
+    headerBytes: page.readUInt32LE(40), sha: page.toString("hex", 44, 76), blob: page.subarray(76, 327),
   };
 }
 
@@ -186,8 +188,8 @@ describe("flash store", () => {
         const last = s.blocks[s.blocks.length - 1];
         const page = 1 + (dataPages % 7);
         const c = decodeCommitByHand(raw.subarray(last * 4096 + page * 512, last * 4096 + page * 512 + 512));
-        assert.deepEqual({ id: c.id, blocks: c.blocks, length: c.length, sha: c.sha },
-          { id: s.id, blocks: s.blocks.length, length: data[seq].length, sha: s.ageSha256 });
+        assert.deepEqual({ id: c.id, blocks: c.blocks, length: c.length, headerBytes: c.headerBytes, sha: c.sha },
+          { id: s.id, blocks: s.blocks.length, length: data[seq].length, headerBytes: 0, sha: s.ageSha256 });
         assert.ok(c.blob.equals(blobFor(rec, seq, data[seq])));
         // The bytes: pages 1.. of each block in ordinal order.
         const joined = Buffer.concat(s.blocks.map((b) => raw.subarray(b * 4096 + 512, b * 4096 + 4096))).subarray(0, data[seq].length);
@@ -278,7 +280,22 @@ describe("flash store", () => {
         sha256(h.subarray(0, 32)).copy(h, 32);
         return h;
       };
-      const record = (id: string, blocks: number, data: Uint8Array, blob: Uint8Array, patch?: (c: Buffer) => void) => {
+      /** A commit record for stored bytes `data` whose last `headerBytes` start the `.age` file. */
+      const record = (id: string, blocks: number, data: Uint8Array, blob: Uint8Array, patch?: (c: Buffer) => void, headerBytes = 0) => {
+        const c = Buffer.alloc(359);
+        c.write("SCAMCMT2", 0, "latin1");
+        Buffer.from(id, "hex").copy(c, 8);
+        c.writeUInt32LE(blocks, 28);
+        c.writeBigUInt64LE(BigInt(data.length), 32);
+        c.writeUInt32LE(headerBytes, 40);
+        sha256(ageOrder(data, headerBytes)).copy(c, 44);
+        Buffer.from(blob).copy(c, 76);
+        patch?.(c);
+        sha256(c.subarray(0, 327)).copy(c, 327);
+        return c;
+      };
+      /** The record before parked segments (SCAMCMT1, 355 bytes), which boot still reads. */
+      const recordV1 = (id: string, blocks: number, data: Uint8Array, blob: Uint8Array) => {
         const c = Buffer.alloc(355);
         c.write("SCAMCMT1", 0, "latin1");
         Buffer.from(id, "hex").copy(c, 8);
@@ -286,12 +303,16 @@ describe("flash store", () => {
         c.writeBigUInt64LE(BigInt(data.length), 32);
         sha256(data).copy(c, 40);
         Buffer.from(blob).copy(c, 72);
-        patch?.(c);
         sha256(c.subarray(0, 323)).copy(c, 323);
         return c;
       };
+      /** The `.age` file of stored bytes whose last `headerBytes` are its start. */
+      const ageOrder = (stored: Uint8Array, headerBytes: number) =>
+        Buffer.concat([stored.subarray(stored.length - headerBytes), stored.subarray(0, stored.length - headerBytes)]);
       /** Writes an object into `blocks`; commit record at `commitAt` [ordinal, page] or where its length puts it. */
-      const write = (seq: number, data: Uint8Array, blocks: number[], opts: { commit?: boolean; commitAt?: [number, number]; blob?: Uint8Array; count?: number; patch?: (c: Buffer) => void } = {}) => {
+      const write = (seq: number, data: Uint8Array, blocks: number[], opts: {
+        commit?: boolean; commitAt?: [number, number]; blob?: Uint8Array; count?: number; patch?: (c: Buffer) => void; headerBytes?: number; v1?: boolean;
+      } = {}) => {
         const id = objectId(rec, seq);
         blocks.forEach((b, ordinal) => dev.program(b * 8, header(id, ordinal)));
         let page = 0;
@@ -300,7 +321,9 @@ describe("flash store", () => {
         }
         if (opts.commit === false) return id;
         const [ordinal, p] = opts.commitAt ?? [Math.floor(page / 7), 1 + (page % 7)];
-        dev.program(blocks[ordinal] * 8 + p, record(id, opts.count ?? blocks.length, data, opts.blob ?? blobFor(rec, seq, data), opts.patch));
+        const h = opts.headerBytes ?? 0;
+        const blob = opts.blob ?? blobFor(rec, seq, ageOrder(data, h));
+        dev.program(blocks[ordinal] * 8 + p, opts.v1 ? recordV1(id, opts.count ?? blocks.length, data, blob) : record(id, opts.count ?? blocks.length, data, blob, opts.patch, h));
         return id;
       };
       const d = (seq: number, n: number) => bytesOf(`by hand ${seq}`, n);
@@ -325,13 +348,24 @@ describe("flash store", () => {
       // A block with a broken header, and one whose header page is erased but page 5 is not.
       dev.program(50 * 8, header(objectId(rec, 10), 0).fill(0x42, 40, 41));
       dev.program(51 * 8 + 5, d(11, 100));
+      // A pre-event segment: 300 header bytes stored after 4700 payload bytes, across two blocks.
+      const parked = write(12, d(12, 5000), [52, 53], { headerBytes: 300 });
+      // A record claiming more header bytes than the object has does not check out.
+      const tooMuchHeader = write(13, d(13, 1000), [54], { patch: (c) => c.writeUInt32LE(1001, 40) });
+      // The old record, before parked segments: still a committed segment.
+      const legacy = write(14, d(14, 4000), [55, 56], { v1: true });
       dev.close();
 
       const log: string[] = [];
       const store = reboot(img, {}, (l) => log.push(l));
-      assert.deepEqual(store.list().map((s) => s.id), [good, goodFull]);
-      assert.deepEqual(store.list().map((s) => s.blocks), [[10, 3], [20, 21]]);
+      assert.deepEqual(store.list().map((s) => s.id), [good, goodFull, parked, legacy]);
+      assert.deepEqual(store.list().map((s) => s.blocks), [[10, 3], [20, 21], [52, 53], [55, 56]]);
+      assert.deepEqual(store.list().map((s) => s.headerBytes), [0, 0, 300, 0]);
       assert.deepEqual(Buffer.from(store.readAge(good)), Buffer.from(d(0, 5000)));
+      assert.deepEqual(Buffer.from(store.readAge(legacy)), Buffer.from(d(14, 4000)));
+      const parkedAge = ageOrder(d(12, 5000), 300);
+      assert.deepEqual(Buffer.from(store.readAge(parked)), parkedAge, "a pre-event segment reads in .age order: header first");
+      assert.equal(store.list()[2].ageSha256, hex(sha256(parkedAge)));
       const why = new Map(store.recovered.discarded.map((x) => [x.id ?? `block ${x.blocks[0]}`, x]));
       assert.match(why.get(uncommitted)!.why, /no commit record/);
       assert.match(why.get(badHash)!.why, /do not match/);
@@ -341,11 +375,12 @@ describe("flash store", () => {
       assert.match(why.get(lying)!.why, /manifest does not describe it/);
       assert.match(why.get(wrongLength)!.why, /manifest does not describe it|not where its length puts it/);
       assert.match(why.get(twoCommits)!.why, /2 commit records/);
+      assert.match(why.get(tooMuchHeader)!.why, /no commit record/);
       assert.match(why.get("block 50")!.why, /header does not check out/);
       assert.match(why.get("block 51")!.why, /header page erased but the block is not/);
       assert.deepEqual(why.get(missing)!.blocks, [42, 40], "the block holding the commit record is erased first");
-      assert.equal(store.recovered.discarded.length, 10);
-      assert.equal(log.length, 11, "a line per thing discarded and a summary");
+      assert.equal(store.recovered.discarded.length, 11);
+      assert.equal(log.length, 12, "a line per thing discarded and a summary");
       assert.ok(log.every((l) => !l.includes("\n")));
       assertRestErased(store);
       store.device.close();
@@ -594,7 +629,7 @@ describe("flash store", () => {
       sink.open(rec, 2);
       let appended = 0;
       const piece = bytesOf("filler", 1000);
-      const full = (e: unknown) => e instanceof SealcamError && /^storage full: no free flash block for segment [0-9a-f]{32}-\d{6} \(all 64 blocks in use\)$/.test(e.message);
+      const full = (e: unknown) => e instanceof StorageFullError && /^storage full: no free flash block for segment [0-9a-f]{32}-\d{6} \(64 of 64 blocks in use\)$/.test(e.message);
       assert.throws(() => {
         for (;;) {
           sink.append(piece);
@@ -693,8 +728,10 @@ describe("flash store", () => {
         }
       }
       assert.ok(failure instanceof SealcamError, "the recording ran into the full flash");
-      assert.equal(failure.moduleCode, MODULE_ERRORS.ERR_STORAGE.code);
-      assert.match(failure.message, /^frame \d+: storage full: no free flash block for segment [0-9a-f]{32}-\d{6}/);
+      // ERR_FULL since the module knows full storage (docs/ABI.md "Full storage"); ERR_STORAGE before.
+      assert.ok([MODULE_ERRORS.ERR_FULL?.code, MODULE_ERRORS.ERR_STORAGE.code].includes(failure.moduleCode ?? -1), `module code ${failure.moduleCode}`);
+      assert.equal(failure.moduleCode, MODULE_ERRORS.ERR_FULL.code, "the module stops on full storage (ERR_FULL)");
+      assert.match(failure.message, /^frame \d+: storage full; recording stopped \(storage full: no free flash block for segment [0-9a-f]{32}-\d{6}/);
       assert.ok(!sink.isOpen, "the module aborted the segment");
       const committed = recorder.summary().segments;
       recorder.close();

@@ -244,7 +244,7 @@ describe("ParallelSha256: a dead worker is an error, never a hang", () => {
     const blob = (sequence: number, data: Uint8Array) => manifestBlob({
       format: "sealcam-manifest/1", device: "11".repeat(32), recording: hex(rec), sequence, final: false,
       first_frame: 0, frame_count: 1, first_time_us: 0, last_time_us: 0, age_bytes: data.length,
-      age_sha256: sha256(data), previous_manifest: "00".repeat(32), signature: "22".repeat(64),
+      age_sha256: sha256(data), pre_event_start: false, previous_manifest: "00".repeat(32), signature: "22".repeat(64),
     });
     try {
       const data = new Rng(SEED + 7).bytes(3 * RING);

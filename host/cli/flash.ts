@@ -51,7 +51,7 @@ export async function flashCommand(args: string[]): Promise<number> {
     const device = FlashDevice.open(copy, board.flash);
     try {
       const lines: string[] = [];
-      const store = FlashStore.boot(device, (line) => lines.push(line));
+      const store = FlashStore.boot(device, (line) => lines.push(line), board.policy);
       const segments = store.list();
       if (verb === "ls") {
         console.log(`flash      ${image} (${board.name}: ${board.flash.blocks} blocks of ${(device.blockBytes / 1024).toFixed(0)} KiB, ${store.usedBlocks} in use)`);
@@ -60,6 +60,10 @@ export async function flashCommand(args: string[]): Promise<number> {
           console.log(`segment    ${s.name}  frames ${m.first_frame}-${m.first_frame + m.frame_count - 1}  ${s.ageBytes} bytes${m.final ? "  final" : ""}`);
         }
         for (const line of lines) console.log(`on boot    ${line.replace(/^flash: /, "")}`);
+        const audit = store.audit;
+        console.log(audit.entryCount
+          ? `audit log  ${audit.entryCount} entr${audit.entryCount === 1 ? "y" : "ies"} (index ${audit.firstIndex}–${audit.lastIndex}) in ${audit.blockCount} block${audit.blockCount === 1 ? "" : "s"}`
+          : "audit log  empty");
         console.log(`${segments.length} committed segment${segments.length === 1 ? "" : "s"}`);
       } else {
         const written = store.exportTo(values.out!);

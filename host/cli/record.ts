@@ -12,7 +12,7 @@ import { existsSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, SealcamError } from "../errors.ts";
 import { openSource, type CaptureSource, type SourceOptions, type TimedAccessUnit } from "../capture/index.ts";
-import { Recorder, describeEvent, seededEntropy, MIN_SEGMENT_SECONDS, type RecordingSummary } from "../camera/index.ts";
+import { Recorder, describeEvent, seededEntropy, MIN_SEGMENT_SECONDS, type RecordingSummary, type AuditSink } from "../camera/index.ts";
 import { SegmentStore, type CommittedSegment, type SegmentSink } from "../store/index.ts";
 import { FlashDevice, FlashStore } from "../flash/index.ts";
 import { loadBoard } from "../flash/board.ts";
@@ -181,7 +181,7 @@ export async function recordCommand(args: string[]): Promise<number> {
   const outExisted = existsSync(out);
   let keyCreated: string | undefined;
   let recorder: Recorder | undefined;
-  let store: { sink: SegmentSink; close(): void } | undefined;
+  let store: { sink: SegmentSink; audit: AuditSink; close(): void } | undefined;
   let committed = 0;
   let fingerprint = "";
   try {
@@ -192,14 +192,15 @@ export async function recordCommand(args: string[]): Promise<number> {
 
     if (board) {
       const device = FlashDevice.open(out, board.flash);
-      const flash = FlashStore.boot(device, (line) => console.log(line));
-      store = { sink: flash.sink(), close: () => device.close() };
+      const flash = FlashStore.boot(device, (line) => console.log(line), board.policy);
+      store = { sink: flash.sink(), audit: flash.audit, close: () => device.close() };
     } else {
       const dirStore = SegmentStore.open(out, { log: (line) => console.log(line) });
-      store = { sink: dirStore, close: () => dirStore.close() };
+      store = { sink: dirStore, audit: dirStore.audit, close: () => dirStore.close() };
     }
     recorder = await Recorder.create({
       store: store.sink,
+      audit: store.audit,
       entropy: testSeed === undefined ? undefined : seededEntropy(testSeed),
       clock,
       onEvent: (e) => {

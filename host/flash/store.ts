@@ -1,12 +1,15 @@
 // The camera's durable segment store on raw NAND flash (docs/FORMAT.md, "The
 // camera's flash"): sealed segments stay here, across power cuts, until the
 // dock has them. FlashStore boots over a device (recovery), lists, reads back,
-// deletes and exports its segments, and allocates blocks to the FlashSink
-// (sink.ts) that writes new ones; the bytes on the chip are layout.ts's.
+// deletes and exports its segments, allocates blocks to the FlashSink
+// (sink.ts) that writes new ones, and keeps the camera's audit log in audit
+// blocks beside them (`audit`, audit.ts); the bytes on the chip are
+// layout.ts's.
 //
 // Boot reads every block and keeps exactly the objects whose commit record,
-// blocks, length and SHA-256 agree; everything else is what a power cut left
-// of unfinished work, and boot erases it.
+// blocks, length and SHA-256 agree, and the audit log's blocks; everything
+// else is what a power cut left of unfinished work (or parked pre-event
+// segments, whose keys died with the module), and boot erases it.
 //
 // Why a power cut can never damage a committed segment:
 //   - the store programs only pages of blocks it took from the free list (all
@@ -20,8 +23,16 @@
 //     erases, in that same order, so a cut during boot is finished by the
 //     next boot.
 //
+// Full storage (DESIGN.md "Storage on the camera"): the board's
+// `reserveBlocks` are kept for the audit log. Audit blocks count against the
+// reserve first; a segment may take a block only if the free blocks left
+// after it still cover what the reserve lacks (StorageFullError otherwise),
+// and a segment may begin only if two such blocks are free (one of data and
+// one for its commit record). The audit log takes any free block. Nothing
+// committed is ever erased to make room.
+//
 // Choices the format leaves to the implementation (documented here; the
-// sink's are in sink.ts):
+// sink's are in sink.ts, the audit log's in audit.ts):
 //   - allocation goes round-robin over the blocks from just after the last
 //     block allocated (wear spreads over the chip); at boot the cursor starts
 //     at the beginning of the longest run of free blocks, which is where
@@ -37,18 +48,28 @@ import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from "no
 import { join } from "node:path";
 import { SealcamError, EXIT } from "../errors.ts";
 import { manifestFromBlob, manifestHash, manifestJson, type Manifest } from "../evidence/manifest.ts";
+import { StorageFullError } from "../store/segments.ts";
 import { FlashError, type FlashDevice } from "./device.ts";
 import {
-  ERASED, INVALID, allErased, decodeCommit, decodeHeader, nameOfId, objectId,
+  ERASED, INVALID, allErased, decodeAuditHeader, decodeCommit, decodeHeader, nameOfId, objectId, readAgeBytes,
   type CommitRecord, type StoredSegment,
 } from "./layout.ts";
 import { FlashSink, type Allocator } from "./sink.ts";
+import { FlashAudit, recoverAudit, scanAuditBlock, type AuditAccess, type AuditBlockScan } from "./audit.ts";
 
 /** `readAgeChunks` yields pieces of this size (the last may be shorter). */
 export const READ_CHUNK_BYTES = 64 * 1024;
 
 // Block states.
 const FREE = 0, USED = 1, DIRTY = 2;
+/** Owner of an audit block (never a 40-hex object id). */
+const AUDIT_OWNER = "audit";
+
+/** The store's policy, from the board (boards/*.json "policy", board.ts). */
+export interface FlashPolicy {
+  /** Blocks kept for the audit log: segments never take the last of them (default 0). */
+  reserveBlocks?: number;
+}
 
 /** Blocks a boot threw away, and why. `id` and `name` are null when no valid header named an object. */
 export interface DiscardedObject {
@@ -67,6 +88,8 @@ export interface BootReport {
   erased: number[];
   /** Blocks whose erase the chip reported as failed (left dirty, erased again later). */
   failed: number[];
+  /** The audit log found: entries and blocks kept. */
+  audit: { entries: number; blocks: number };
   milliseconds: number;
 }
 
@@ -78,6 +101,9 @@ export class FlashStore {
   readonly device: FlashDevice;
   /** What the boot that made this store found and did. */
   readonly recovered: BootReport;
+  /** Blocks kept for the audit log (the board's policy). */
+  readonly reserveBlocks: number;
+  private auditLog: FlashAudit | undefined;
   private readonly log: (line: string) => void;
   private readonly pageBytes: number;
   private readonly pagesPerBlock: number;
@@ -93,9 +119,14 @@ export class FlashStore {
   private cursor = 0;
   private readonly access: Allocator;
 
-  private constructor(device: FlashDevice, log: (line: string) => void) {
+  private constructor(device: FlashDevice, log: (line: string) => void, policy: FlashPolicy) {
     this.device = device;
     this.log = log;
+    const reserve = policy.reserveBlocks ?? 0;
+    if (!Number.isSafeInteger(reserve) || reserve < 0 || reserve >= device.geometry.blocks) {
+      throw new SealcamError(`flash: an audit reserve of ${reserve} blocks does not fit ${device.geometry.blocks} blocks`, EXIT.USAGE);
+    }
+    this.reserveBlocks = reserve;
     const g = device.geometry;
     this.pageBytes = g.pageBytes;
     this.pagesPerBlock = g.pagesPerBlock;
@@ -103,13 +134,18 @@ export class FlashStore {
     this.dataPerBlock = g.pageBytes * (g.pagesPerBlock - 1);
     this.state = new Uint8Array(g.blocks).fill(USED);
     this.owner = new Array<string>(g.blocks).fill("");
-    this.recovered = { committed: [], discarded: [], erased: [], failed: [], milliseconds: 0 };
+    this.recovered = { committed: [], discarded: [], erased: [], failed: [], audit: { entries: 0, blocks: 0 }, milliseconds: 0 };
     this.access = {
       device,
       allocate: (id, name) => this.allocate(id, name),
       release: (blocks, why) => void this.eraseBlocks(blocks, why),
       claim: (id, name) => {
         if (this.objects.has(id) || this.writing.has(id) || this.owner.includes(id)) throw new SealcamError(`segment ${name} already exists in the flash`, EXIT.USAGE);
+        const room = this.available - this.reserveLeft;
+        if (room < 2) {
+          throw new StorageFullError(`storage full: cannot begin segment ${name}: ${Math.max(0, room)} free flash block(s) besides ` +
+            `the ${this.reserveLeft} kept for the audit log; a segment needs 2 (a block of data and its commit record)`);
+        }
         this.writing.add(id);
       },
       settle: (id, segment) => {
@@ -123,22 +159,31 @@ export class FlashStore {
    * Reads every block of `device` and applies FORMAT.md's rules: keeps the
    * committed segments (headers valid, ordinals 0…n−1 each once, one valid
    * commit record in its place, the bytes read back match its length and
-   * SHA-256, the manifest blob describes them); erases every other block
-   * that is not entirely 0xFF (blocks holding a commit record first). Logs one
-   * line per thing discarded and a summary. Only erases, so a power cut
-   * during boot (PowerCut propagates) is finished by the next boot.
+   * SHA-256, the manifest blob describes them) and the audit log (audit.ts,
+   * `recoverAudit`); erases every other block that is not entirely 0xFF
+   * (blocks holding a commit record first). Logs one line per thing
+   * discarded and a summary. Only erases, so a power cut during boot
+   * (PowerCut propagates) is finished by the next boot. `policy` is the
+   * board's (the audit reserve).
    */
-  static boot(device: FlashDevice, log: (line: string) => void = () => {}): FlashStore {
+  static boot(device: FlashDevice, log: (line: string) => void = () => {}, policy: FlashPolicy = {}): FlashStore {
     const started = performance.now();
-    const store = new FlashStore(device, log);
+    const store = new FlashStore(device, log, policy);
     const { blocks, pagesPerBlock, pageBytes } = device.geometry;
     const report = store.recovered;
     interface Group { members: { block: number; ordinal: number }[]; commits: { block: number; page: number; record: CommitRecord }[] }
     const groups = new Map<string, Group>();
     const discards: DiscardedObject[] = [];
+    const auditScans: AuditBlockScan[] = [];
 
     for (let b = 0; b < blocks; b++) {
       const data = device.read(b * store.blockBytes, store.blockBytes);
+      const serial = decodeAuditHeader(data.subarray(0, pageBytes));
+      if (serial !== undefined) {
+        store.owner[b] = AUDIT_OWNER;
+        auditScans.push(scanAuditBlock(data, b, serial, pageBytes, pagesPerBlock));
+        continue;
+      }
       const header = decodeHeader(data.subarray(0, pageBytes));
       if (header === ERASED) {
         if (allErased(data)) store.state[b] = FREE;
@@ -173,6 +218,11 @@ export class FlashStore {
       discards.push({ id, name: nameOfId(id), blocks: order.map((m) => m.block), why: result });
     }
 
+    const audit = recoverAudit(auditScans);
+    for (const { scan, why } of audit.discard) discards.push({ id: null, name: null, blocks: [scan.block], why });
+    store.auditLog = new FlashAudit(store.auditAccess(), audit.keep, audit.nextSerial);
+    report.audit = { entries: store.audit.entryCount, blocks: store.audit.blockCount };
+
     for (const s of found) store.objects.set(s.id, s);
     report.committed.push(...store.list().map((s) => s.id));
     for (const d of discards) {
@@ -184,8 +234,14 @@ export class FlashStore {
     report.milliseconds = performance.now() - started;
     log(`flash: boot: ${report.committed.length} segment(s) committed, ${discards.length} discarded, ` +
       `${report.erased.length} block(s) erased${report.failed.length ? `, ${report.failed.length} erase(s) failed` : ""}; ` +
+      `audit log: ${report.audit.entries} entr${report.audit.entries === 1 ? "y" : "ies"} in ${report.audit.blocks} block(s); ` +
       `${store.freeBlocks} of ${blocks} blocks free (${report.milliseconds.toFixed(1)} ms)`);
     return store;
+  }
+
+  /** The camera's audit log, in audit blocks of this flash (audit.ts): the recorder's AuditSink. */
+  get audit(): FlashAudit {
+    return this.auditLog!;
   }
 
   /** Blocks erased and ready for new data. */
@@ -195,9 +251,14 @@ export class FlashStore {
     return n;
   }
 
-  /** Blocks not free: held by committed segments, by a segment being written, or awaiting an erase. */
+  /** Blocks not free: held by committed segments, by a segment being written or parked, by the audit log, or awaiting an erase. */
   get usedBlocks(): number {
     return this.state.length - this.freeBlocks;
+  }
+
+  /** Free blocks a new segment could take: those left when the audit reserve's unfilled part is set aside. */
+  get segmentBlocks(): number {
+    return Math.max(0, this.available - this.reserveLeft);
   }
 
   /** The committed segments, in (recording, sequence) order. */
@@ -207,25 +268,41 @@ export class FlashStore {
   }
 
   /**
-   * The `.age` file of committed segment `id`, in pieces of READ_CHUNK_BYTES
-   * (the last shorter), each a fresh array. The bytes are hashed as they are
-   * read; the last piece is released only if the SHA-256 matches the commit
-   * record, else a SealcamError is thrown instead of it (flash that decayed
-   * since boot).
+   * The `.age` file of committed segment `id` from byte `offset` on (a dock
+   * resuming an upload), in `.age` order (a pre-event segment's header,
+   * stored after its payload, comes first), in pieces of READ_CHUNK_BYTES
+   * (the last shorter), each a fresh array. Every byte of the file is hashed
+   * as it is read, those before `offset` too (read, not yielded); the last
+   * piece is released only if the SHA-256 matches the commit record, else a
+   * SealcamError is thrown instead of it (flash that decayed since boot). An
+   * `offset` equal to the length yields nothing, after that check.
    */
-  *readAgeChunks(id: string): Generator<Uint8Array, void, undefined> {
+  *readAgeChunks(id: string, offset = 0): Generator<Uint8Array, void, undefined> {
     const segment = this.need(id);
+    const length = segment.ageBytes;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > length) {
+      throw new SealcamError(`flash: offset ${offset} is outside segment ${segment.name}'s ${length} bytes`, EXIT.USAGE);
+    }
     const hash = createHash("sha256");
-    let at = 0;
-    while (at < segment.ageBytes) {
-      if (this.objects.get(id) !== segment) throw new SealcamError(`flash: segment ${segment.name} was deleted while being read`, EXIT.INTERNAL);
-      const n = Math.min(READ_CHUNK_BYTES, segment.ageBytes - at);
-      const chunk = this.readData(segment, at, n);
-      hash.update(chunk);
-      at += n;
-      if (at === segment.ageBytes && hash.digest("hex") !== segment.ageSha256) {
+    const check = () => {
+      if (hash.digest("hex") !== segment.ageSha256) {
         throw new SealcamError(`flash: segment ${segment.name}: the bytes read back do not match its commit record`, EXIT.EVIDENCE);
       }
+    };
+    let at = 0;
+    while (at < offset) {
+      const n = Math.min(READ_CHUNK_BYTES, offset - at);
+      hash.update(this.ageRange(segment, at, n));
+      at += n;
+    }
+    if (at === length) return check();
+    while (at < length) {
+      if (this.objects.get(id) !== segment) throw new SealcamError(`flash: segment ${segment.name} was deleted while being read`, EXIT.INTERNAL);
+      const n = Math.min(READ_CHUNK_BYTES, length - at);
+      const chunk = this.ageRange(segment, at, n);
+      hash.update(chunk);
+      at += n;
+      if (at === length) check();
       yield chunk;
     }
   }
@@ -306,7 +383,7 @@ export class FlashStore {
 
   /** Checks one object found at boot: its StoredSegment, or why it is not a segment. */
   private check(id: string, members: { block: number; ordinal: number }[], commits: { block: number; page: number; record: CommitRecord }[]): StoredSegment | string {
-    if (commits.length === 0) return "no commit record (a segment interrupted before its commit)";
+    if (commits.length === 0) return "no commit record (a segment interrupted before its commit, or a parked pre-event segment)";
     if (commits.length > 1) return `${commits.length} commit records`;
     const { record, block, page } = commits[0];
     const n = record.blocks;
@@ -332,32 +409,18 @@ export class FlashStore {
     }
     const segment: StoredSegment = {
       id, name: nameOfId(id), manifest, manifestHash: manifestHash(manifest),
-      ageBytes: record.length, ageSha256: record.sha256, blocks: byOrdinal.map((m) => m.block),
+      ageBytes: record.length, headerBytes: record.headerBytes, ageSha256: record.sha256, blocks: byOrdinal.map((m) => m.block),
     };
+    // In `.age` order (a pre-event segment's header, stored last, first), a block's worth at a time.
     const hash = createHash("sha256");
-    for (let i = 0; i < n; i++) {
-      const take = Math.min(this.dataPerBlock, record.length - i * this.dataPerBlock);
-      if (take > 0) hash.update(this.device.read(segment.blocks[i] * this.blockBytes + this.pageBytes, take));
-    }
+    for (let at = 0; at < record.length; at += this.dataPerBlock) hash.update(this.ageRange(segment, at, Math.min(this.dataPerBlock, record.length - at)));
     if (hash.digest("hex") !== record.sha256) return "its bytes do not match its commit record's SHA-256 (an interrupted deletion)";
     return segment;
   }
 
-  /** `n` bytes of a segment's data from byte `at`, across its blocks. */
-  private readData(segment: StoredSegment, at: number, n: number): Uint8Array {
-    let out: Uint8Array | undefined;
-    let done = 0;
-    while (done < n) {
-      const pos = at + done;
-      const ordinal = Math.floor(pos / this.dataPerBlock);
-      const within = pos - ordinal * this.dataPerBlock;
-      const take = Math.min(n - done, this.dataPerBlock - within);
-      const piece = this.device.read(segment.blocks[ordinal] * this.blockBytes + this.pageBytes + within, take);
-      if (take === n) return piece;
-      (out ??= new Uint8Array(n)).set(piece, done);
-      done += take;
-    }
-    return out ?? new Uint8Array(0);
+  /** `n` bytes of a segment's `.age` file from byte `at`, across its blocks (unchecked). */
+  private ageRange(segment: StoredSegment, at: number, n: number): Uint8Array {
+    return readAgeBytes(this.device, segment.blocks, segment.ageBytes, segment.headerBytes, at, n);
   }
 
   private need(id: string): StoredSegment {
@@ -388,19 +451,57 @@ export class FlashStore {
     }
   }
 
-  /** The next free block from the cursor on (a dirty one is erased first); "storage full" when none. */
+  /** Blocks free or dirty (erased again when taken). */
+  private get available(): number {
+    let n = 0;
+    for (const s of this.state) if (s !== USED) n++;
+    return n;
+  }
+
+  /** The part of the audit reserve the audit log does not fill yet: blocks segments must leave free. */
+  private get reserveLeft(): number {
+    return Math.max(0, this.reserveBlocks - (this.auditLog?.blockCount ?? 0));
+  }
+
+  /**
+   * The next free block from the cursor on (a dirty one is erased first) for
+   * segment `id`, leaving the audit reserve's unfilled part free;
+   * StorageFullError when there is none.
+   */
   private allocate(id: string, name: string): number {
+    const block = this.available > this.reserveLeft ? this.take(id) : undefined;
+    if (block !== undefined) return block;
+    const n = this.state.length;
+    throw new StorageFullError(`storage full: no free flash block for segment ${name} ` +
+      `(${n - this.available} of ${n} blocks in use${this.reserveLeft ? `, ${this.reserveLeft} kept for the audit log` : ""})`);
+  }
+
+  /** The block access the audit log gets: any free block (the reserve is its own). */
+  private auditAccess(): AuditAccess {
+    return {
+      device: this.device,
+      allocate: () => {
+        const block = this.take(AUDIT_OWNER);
+        if (block === undefined) throw new StorageFullError(`storage full: no free flash block for the audit log (all ${this.state.length} blocks in use)`);
+        return block;
+      },
+      release: (blocks: readonly number[], why: string) => void this.eraseBlocks(blocks, why),
+    };
+  }
+
+  /** Takes the next free block from the cursor on for `owner`; a dirty one is erased first. Undefined when none is left. */
+  private take(owner: string): number | undefined {
     const n = this.state.length;
     for (let i = 0; i < n; i++) {
       const b = (this.cursor + i) % n;
       if (this.state[b] === DIRTY) this.eraseBlocks([b], "reclaiming a dirty block");
       if (this.state[b] !== FREE) continue;
       this.state[b] = USED;
-      this.owner[b] = id;
+      this.owner[b] = owner;
       this.cursor = (b + 1) % n;
       return b;
     }
-    throw new SealcamError(`storage full: no free flash block for segment ${name} (all ${n} blocks in use)`, EXIT.USAGE);
+    return undefined;
   }
 
   /** The first block of the longest run of free blocks (circular), where round-robin writing goes on. */
