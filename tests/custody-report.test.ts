@@ -75,7 +75,8 @@ function buildRecording(plan: Plan): RecordingResult {
     segments.push({
       sequence: seq, age_file: `${name(seq)}.age`, manifest_file: `${name(seq)}.manifest.json`,
       first_frame: first, frame_count: n, first_time_us: START_US + first * FRAME_US, last_time_us: START_US + (first + n - 1) * FRAME_US,
-      final: seq === last && !plan.cutShort, age_bytes: 1_184_311 + seq * 977, manifest_ok: true, file_ok: true,
+      final: seq === last && !plan.cutShort, pre_event_start: false, age_bytes: 1_184_311 + seq * 977,
+      manifest_hash: randomBytes(32).toString("hex"), manifest_ok: true, file_ok: true,
       decrypted: full ? true : null, frames_verified: full ? n - badFrames.length : 0,
       bad_frames: badFrames.slice(0, 1000), bad_frames_more: Math.max(0, badFrames.length - 1000), ok: badFrames.length === 0,
     });
@@ -102,7 +103,7 @@ function buildRecording(plan: Plan): RecordingResult {
     first_time_us: segments[0].first_time_us, last_time_us: lastSeg.last_time_us,
     first_frame: segments[0].first_frame, last_frame: lastSeg.first_frame! + lastSeg.frame_count! - 1,
     frames_declared: present * n, frames_verified: segments.reduce((sum, s) => sum + s.frames_verified, 0),
-    final: lastSeg.final, segments, gaps, problems: problems.slice(0, 1000), problems_more: Math.max(0, problems.length - 1000),
+    final: lastSeg.final, pre_event_start: null, notes: [], segments, gaps, problems: problems.slice(0, 1000), problems_more: Math.max(0, problems.length - 1000),
     intact: problems.length === 0,
   };
 }
@@ -113,7 +114,7 @@ function buildReport(plan: Plan): VerifyReport {
   return {
     format: REPORT_FORMAT, tool: "sealcam 0.1.0", checked_at: "2025-03-15T08:02:11Z", mode: plan.mode,
     identities: full ? [formatRecipient(new Uint8Array(randomBytes(32)))] : [], pinned_device: null,
-    inputs: [plan.folder ?? "/evidence/2025-03-14/PC4127"], recordings: [r], clips: [], problems: [], intact: r.intact,
+    inputs: [plan.folder ?? "/evidence/2025-03-14/PC4127"], recordings: [r], clips: [], audit_logs: [], problems: [], intact: r.intact,
   };
 }
 

@@ -5,7 +5,13 @@
 // edited manifest member and a removed segment are each found and named.
 // A clip exported by the CLI verifies on its own; a changed frame byte, a
 // removed frame entry and another device's key are each found and named, and
-// sealcam's own `verify` reaches the same verdict on each.
+// sealcam's own `verify` reaches the same verdict on each. A camera's audit
+// log (built from FORMAT.md in tests/helpers/auditlog.ts, signed with the
+// recording device's key) verifies beside its recording; an edited, removed
+// or forged entry, a truncated file and a committed segment missing from the
+// store are each named by entry index. A recording that begins with a
+// pre-event start (manifests re-signed with the device key) verifies; the
+// flag in the middle is named. sealcam's `verify` agrees on every case.
 // Only this test touches sealcam's tooling; the verifier never does.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -15,7 +21,13 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync, cpSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Decrypter, Encrypter, generateIdentity } from "age-encryption";
-import { verifyRecording, verifyClip, strictVerify, type Report, type Problem, type ClipReport, type ClipProblem } from "./independent/verifier.ts";
+import {
+  verifyRecording, verifyClip, verifyAuditLog, strictVerify, type Report, type Problem, type ClipReport, type ClipProblem, type AuditReport,
+} from "./independent/verifier.ts";
+import {
+  AuditLog, KIND, ENTRY_BYTES, BODY_BYTES, signEntry, logRecording, manifestHash, placeLog, placeRecording, deviceFolder, readSeed,
+} from "./helpers/auditlog.ts";
+import { resignManifest, removeSegment, type Manifest, type Recording } from "./helpers/tamper.ts";
 import { loadVectors } from "./helpers/vectors.ts";
 import { REQUIRE_ALL } from "./helpers/module.ts";
 import { decode as bech32Decode } from "../host/keys/bech32.ts";
@@ -189,6 +201,139 @@ describe("independent verifier on a sealcam recording", () => {
     for (const f of segmentFiles(dir).get(seq)!) rmSync(join(dir, f));
     const r = await verifyRecording(dir, identity);
     assert.ok(named(r, (p) => p.segment === seq - 1 && /not final/.test(p.what)), show(r.problems));
+  });
+});
+
+// ---------------------------------------------------------------- audit log and pre-event start
+
+describe("independent verifier on an audit log and a pre-event start", () => {
+  let work: string;
+  let keys: string;
+  let identity: string;
+  let device: string; // hex
+  let seed: Uint8Array;
+  let otherSeed: Uint8Array;
+  let rec: Recording;
+  let n = 0;
+  const showAudit = (r: AuditReport) => JSON.stringify(r.problems, null, 1);
+
+  /** boot, the recording (a commit per segment), docking, an upload per segment. */
+  const cameraLog = (manifests: Manifest[] = rec.manifests): AuditLog => {
+    const log = new AuditLog(seed);
+    log.add({ kind: KIND.boot });
+    logRecording(log, rec.id, manifests);
+    log.add({ kind: KIND.dockAuthenticated });
+    for (const m of manifests) log.add({ kind: KIND.upload, a: m.sequence, b: m.age_bytes, ref: manifestHash(m) });
+    return log;
+  };
+  /** A dock-store tree with the recording and `log`; both verifiers' verdicts. */
+  const check = async (log: Uint8Array, edit?: (r: Recording) => void) => {
+    const root = join(work, `store-${++n}`);
+    const dev = new Uint8Array(Buffer.from(device, "hex"));
+    const recDir = placeRecording(root, dev, rec.id, rec.dir);
+    if (edit) edit({ ...rec, dir: recDir });
+    const file = placeLog(root, dev, log);
+    const independent = await verifyAuditLog(file, { device, recordings: [recDir] });
+    const v = sealcam("verify", deviceFolder(root, dev), "--json");
+    assert.ok(v.code === 0 || v.code === 1, v.err);
+    return { independent, sealcamCode: v.code, report: JSON.parse(v.out) };
+  };
+
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), "sealcam-independent-audit-"));
+    keys = join(work, "keys");
+    assert.equal(sealcam("keygen", "--out", keys).code, 0);
+    assert.equal(sealcam("keygen", "--out", join(work, "other"), "--device-only").code, 0);
+    identity = join(keys, "force.key");
+    const recipient = readFileSync(join(keys, "force.pub"), "utf8").trim();
+    device = Buffer.from(bech32Decode(readFileSync(join(keys, "device.pub"), "utf8").trim(), "sealcamdev")).toString("hex");
+    seed = readSeed(join(keys, "device.key"));
+    otherSeed = readSeed(join(work, "other", "device.key"));
+    const dir = join(work, "rec");
+    const r = sealcam("record", "--recipient", recipient, "--out", dir, "--source", "fixture", "--device-key", join(keys, "device.key"), "--segment-seconds", "1");
+    assert.equal(r.code, 0, `record: ${r.err}`);
+    // The camera's own audit log (written beside the segments) would name the
+    // segments these tests remove; the logs here are made to order.
+    rmSync(join(dir, "audit.log"), { force: true });
+    const names = readdirSync(dir).filter((f) => f.endsWith(".manifest.json")).sort();
+    assert.equal(names.length, 12, "1 s segments of the 12 s fixture");
+    rec = { dir, id: names[0].slice(0, 32), manifests: names.map((f) => JSON.parse(readFileSync(join(dir, f), "utf8")) as Manifest) };
+  });
+
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("an intact log beside its recording: no problem; every commit matches a manifest; sealcam agrees", async () => {
+    const log = cameraLog();
+    const r = await check(log.bytes());
+    assert.deepEqual(r.independent.problems, [], showAudit(r.independent));
+    assert.equal(r.independent.entries, log.entries.length);
+    assert.equal(r.independent.verified, log.entries.length);
+    assert.equal(r.independent.committed, 12);
+    assert.equal(r.independent.matched, 12);
+    assert.equal(r.sealcamCode, 0);
+  });
+
+  it("an edited, a removed and a forged entry, a truncated file: each named by index; sealcam agrees", async () => {
+    const log = cameraLog();
+    const cases: Array<[string, Uint8Array, number]> = [];
+    const edited = log.bytes();
+    edited[15 * ENTRY_BYTES + 60] ^= 1;
+    cases.push(["edited", edited, 15]);
+    cases.push(["removed", log.bytes(log.entries.filter((e) => e.index !== 20n)), 21]);
+    const forged = log.bytes();
+    signEntry(otherSeed, forged.subarray(16 * ENTRY_BYTES, 16 * ENTRY_BYTES + BODY_BYTES)).copy(forged, 16 * ENTRY_BYTES);
+    cases.push(["forged", forged, 16]);
+    const whole = log.bytes();
+    cases.push(["truncated", whole.subarray(0, whole.length - 7), log.entries.length - 1]);
+    for (const [what, bytes, entry] of cases) {
+      const r = await check(bytes);
+      assert.ok(r.independent.problems.some((p) => p.entry === entry), `${what}: entry ${entry} named: ${showAudit(r.independent)}`);
+      assert.equal(r.sealcamCode, 1, `${what}: sealcam verify exits 1 too`);
+    }
+  });
+
+  it("a committed segment missing from the store: named by segment and entry; sealcam agrees", async () => {
+    const r = await check(cameraLog().bytes(), (copy) => removeSegment(copy, 4));
+    assert.ok(r.independent.problems.some((p) => p.segment === 4 && p.entry === 2 + 4 && /committed on the camera/.test(p.what)), showAudit(r.independent));
+    assert.equal(r.sealcamCode, 1);
+    assert.ok(r.report.audit_logs[0].problems.some((p: { kind: string; segment?: number; entry?: number }) => p.kind === "audit-missing-segment" && p.segment === 4 && p.entry === 6));
+  });
+
+  it("a recording that begins with a pre-event start verifies; the flag in the middle is named; sealcam agrees", async () => {
+    /** A copy with segment `at` re-signed by `edit`, the segments after it re-chained, `drop` removed. */
+    const resigned = (what: string, at: number, edit: (m: Manifest) => void, drop: number[] = []): string => {
+      const copy: Recording = { ...rec, dir: copyDir(rec.dir, join(work, what)) };
+      for (const s of drop) removeSegment(copy, s);
+      let previous = resignManifest(copy, at, seed, edit);
+      for (let s = at + 1; s < 12; s++) {
+        const hash = manifestHash(previous).toString("hex");
+        previous = resignManifest(copy, s, seed, (m) => (m.previous_manifest = hash));
+      }
+      return copy.dir;
+    };
+    const start = (m: Manifest) => {
+      m.pre_event_start = true;
+      m.previous_manifest = "00".repeat(32);
+    };
+    const pre = resigned("pre-event", 3, start, [0, 1, 2]);
+    const r = await verifyRecording(pre, identity, { device });
+    assert.deepEqual(r.problems, [], show(r.problems));
+    assert.equal(r.frames, 9 * 30);
+    assert.ok(r.notes.some((x) => x.includes("evidence begins at frame 90 (segment 000003)")), r.notes.join("\n"));
+    assert.equal(sealcam("verify", pre, "--identity", identity).code, 0);
+
+    const middle = resigned("middle", 5, start);
+    const m = await verifyRecording(middle, identity, { device });
+    assert.ok(named(m, (p) => p.segment === 5 && /pre_event_start is set, but earlier segments/.test(p.what)), show(m.problems));
+    assert.equal(sealcam("verify", middle, "--identity", identity).code, 1);
+
+    // Without the flag, the same recording misses its start: both verifiers say so.
+    const plain = resigned("no-flag", 3, (x) => (x.previous_manifest = "00".repeat(32)), [0, 1, 2]);
+    const p = await verifyRecording(plain, identity, { device });
+    assert.ok(named(p, (x) => x.segment === 0 && /missing/.test(x.what)), show(p.problems));
+    assert.equal(sealcam("verify", plain).code, 1);
   });
 });
 

@@ -13,24 +13,24 @@ import {
 import { SealcamError } from "../host/errors.ts";
 
 /** A signed message laid out by hand from FORMAT.md's table, and its parts. */
-function handMessage(o: { device: Buffer; recording: Buffer; sequence: number; final: boolean; u64: bigint[]; ageHash: Buffer; previous: Buffer }): Buffer {
+function handMessage(o: { device: Buffer; recording: Buffer; sequence: number; final: boolean; preEvent: boolean; u64: bigint[]; ageHash: Buffer; previous: Buffer }): Buffer {
   const m = Buffer.alloc(187);
   m.write(MANIFEST_DOMAIN, 0, "latin1");
   o.device.copy(m, 27);
   o.recording.copy(m, 59);
   m.writeUInt32LE(o.sequence, 75);
-  m.writeUInt32LE(o.final ? 1 : 0, 79);
+  m.writeUInt32LE((o.final ? 1 : 0) | (o.preEvent ? 2 : 0), 79);
   o.u64.forEach((v, i) => m.writeBigUInt64LE(v, 83 + 8 * i));
   o.ageHash.copy(m, 123);
   o.previous.copy(m, 155);
   return m;
 }
 
-function signedBlob(final = true) {
+function signedBlob(final = true, preEvent = false) {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   const device = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
   const parts = {
-    device, recording: randomBytes(16), sequence: 7, final,
+    device, recording: randomBytes(16), sequence: 7, final, preEvent,
     u64: [840n, 120n, 1_764_000_000_000_000n, 1_764_000_003_966_667n, 1_234_567n],
     ageHash: randomBytes(32), previous: randomBytes(32),
   };
@@ -56,20 +56,32 @@ describe("segment manifest", () => {
       last_time_us: 1_764_000_003_966_667,
       age_bytes: 1_234_567,
       age_sha256: parts.ageHash.toString("hex"),
+      pre_event_start: false,
       previous_manifest: parts.previous.toString("hex"),
       signature: signature.toString("hex"),
     });
   });
 
+  it("flag bit 1 is pre_event_start, independent of bit 0 (final)", () => {
+    for (const [final, preEvent, byte] of [[false, false, 0], [true, false, 1], [false, true, 2], [true, true, 3]] as const) {
+      const { blob, message } = signedBlob(final, preEvent);
+      assert.equal(message[79], byte);
+      const m = manifestFromBlob(blob);
+      assert.equal(m.final, final);
+      assert.equal(m.pre_event_start, preEvent);
+      assert.equal(Buffer.from(manifestMessage(m)).compare(message), 0, "the rebuilt message carries both bits");
+    }
+  });
+
   it("JSON text round-trips, members in order; the rebuilt message verifies", () => {
-    for (const final of [true, false]) {
-      const { blob, message, publicKey } = signedBlob(final);
+    for (const [final, preEvent] of [[true, false], [false, false], [false, true]]) {
+      const { blob, message, publicKey } = signedBlob(final, preEvent);
       const m = manifestFromBlob(blob);
       const text = manifestJson(m);
       assert.ok(text.endsWith("}\n"));
       assert.deepEqual(Object.keys(JSON.parse(text)), [
         "format", "device", "recording", "sequence", "final", "first_frame", "frame_count", "first_time_us", "last_time_us",
-        "age_bytes", "age_sha256", "previous_manifest", "signature",
+        "age_bytes", "age_sha256", "pre_event_start", "previous_manifest", "signature",
       ]);
       const back = parseManifest(text);
       assert.deepEqual(back, m);
@@ -87,9 +99,11 @@ describe("segment manifest", () => {
     const wrongDomain = blob.slice();
     wrongDomain[0] ^= 1;
     assert.throws(() => manifestFromBlob(wrongDomain), /domain string/);
-    const flags = blob.slice();
-    flags[79] = 3;
-    assert.throws(() => manifestFromBlob(flags), /unknown flag bits/);
+    for (const [at, bits] of [[79, 4], [79, 0x83], [80, 1], [82, 0x80]]) {
+      const flags = blob.slice();
+      flags[at] |= bits;
+      assert.throws(() => manifestFromBlob(flags), /unknown flag bits/, `byte ${at} |= ${bits}`);
+    }
     const huge = blob.slice();
     new DataView(huge.buffer).setBigUint64(115, 1n << 53n, true);
     assert.throws(() => manifestFromBlob(huge), /age_bytes 9007199254740992 is not below 2\^53/);
@@ -99,6 +113,9 @@ describe("segment manifest", () => {
     const good = manifestFromBlob(signedBlob().blob);
     const cases: Array<[string, (m: Record<string, unknown>) => void, RegExp]> = [
       ["missing", (m) => delete m.final, /member 'final' is missing/],
+      ["missing pre_event_start", (m) => delete m.pre_event_start, /member 'pre_event_start' is missing/],
+      ["pre_event_start not a boolean", (m) => (m.pre_event_start = 0), /pre_event_start must be true or false/],
+      ["pre_event_start as a string", (m) => (m.pre_event_start = "false"), /pre_event_start must be true or false/],
       ["extra", (m) => (m.comment = "x"), /unknown member 'comment'/],
       ["format", (m) => (m.format = "sealcam-manifest/2"), /format must be 'sealcam-manifest\/1'/],
       ["short hex", (m) => (m.device = (m.device as string).slice(2)), /device must be 64 lowercase hex digits/],
@@ -121,6 +138,7 @@ describe("segment manifest", () => {
     const text = manifestJson(good);
     const strict: Array<[string, string, RegExp]> = [
       ["duplicate member", text.replace('"final": true,', '"final": true,\n  "final": false,'), /manifest: member 'final' appears twice/],
+      ["duplicate pre_event_start", text.replace('"pre_event_start": false,', '"pre_event_start": false,\n  "pre_event_start": true,'), /member 'pre_event_start' appears twice/],
       ["exponent", text.replace('"frame_count": 120', '"frame_count": 1.2e2'), /frame_count must be a plain decimal whole number \(no sign, fraction or exponent\), not 1\.2e2/],
       ["fraction", text.replace('"frame_count": 120', '"frame_count": 120.0'), /frame_count must be a plain decimal whole number/],
       ["minus zero", text.replace('"sequence": 7', '"sequence": -0'), /sequence must be a plain decimal whole number/],

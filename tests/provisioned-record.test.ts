@@ -65,7 +65,14 @@ describe("sealcam record with a signed configuration", () => {
       const out = join(dir, `refused-${name.replace(/\W+/g, "-")}`);
       const r = sealcam("record", "--config", make(), "--provisioning", p("provisioning.pub"), "--device-key", k("device.key"), "--out", out);
       assertCleanError(r, message);
-      assert.ok(!existsSync(out) || readdirSync(out).length === 0, `${name}: nothing recorded`);
+      // Nothing recorded; the camera's audit log holds the refusal (kind 3).
+      const left = existsSync(out) ? readdirSync(out) : [];
+      assert.deepEqual(left.filter((f) => f !== "audit.log"), [], `${name}: nothing recorded`);
+      if (left.includes("audit.log")) {
+        const log = readFileSync(join(out, "audit.log"));
+        const kinds = Array.from({ length: log.length / 200 }, (_, i) => log.readUInt32LE(i * 200 + 40));
+        assert.ok(kinds.includes(3), `${name}: the refusal is in the audit log (kinds ${kinds})`);
+      }
     }
   });
 

@@ -42,7 +42,7 @@ function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
 
 const MEMBERS = [
   "format", "device", "recording", "sequence", "final", "first_frame", "frame_count", "first_time_us", "last_time_us",
-  "age_bytes", "age_sha256", "previous_manifest", "signature",
+  "age_bytes", "age_sha256", "pre_event_start", "previous_manifest", "signature",
 ];
 
 /** The manifest's signed message, laid out from FORMAT.md's table. */
@@ -52,7 +52,7 @@ function manifestMessage(m: any): Buffer {
   Buffer.from(m.device, "hex").copy(b, 27);
   Buffer.from(m.recording, "hex").copy(b, 59);
   b.writeUInt32LE(m.sequence, 75);
-  b.writeUInt32LE(m.final ? 1 : 0, 79);
+  b.writeUInt32LE((m.final ? 1 : 0) | (m.pre_event_start ? 2 : 0), 79);
   [m.first_frame, m.frame_count, m.first_time_us, m.last_time_us, m.age_bytes].forEach((v: number, i: number) => b.writeBigUInt64LE(BigInt(v), 83 + 8 * i));
   Buffer.from(m.age_sha256, "hex").copy(b, 123);
   Buffer.from(m.previous_manifest, "hex").copy(b, 155);
@@ -349,6 +349,12 @@ describe("sealcam record", { skip }, () => {
     const r = sealcam([...twoRecipients(), "--out", out, "--seconds", "1"], { env });
     assertCleanError(r, /^sealcam record: frame 0: segment [0-9a-f]{32}-000000 already exists in /);
     assert.deepEqual(listing(out), before);
-    before.forEach((f, i) => assert.ok(readFileSync(join(out, f)).equals(bytes[i]), `${f} unchanged`));
+    // The camera's audit log records the refused attempt (appended); every
+    // other file, and every entry already logged, is exactly as it was.
+    before.forEach((f, i) => {
+      const now = readFileSync(join(out, f));
+      if (f === "audit.log") assert.ok(now.length > bytes[i].length && now.subarray(0, bytes[i].length).equals(bytes[i]), "audit.log only grew");
+      else assert.ok(now.equals(bytes[i]), `${f} unchanged`);
+    });
   });
 });

@@ -1,7 +1,8 @@
 // sealcam report: one self-contained HTML page a court can read: the verdict
 // first, then the device, keys, the segment and frame timeline with gaps and
-// failures marked, and how to re-verify without sealcam. Written whole or not
-// at all; the exit code is verify's (0 intact, 1 problems found).
+// failures marked, the audit log's summary, and how to re-verify without
+// sealcam. Written whole or not at all; the exit code is verify's (0 intact,
+// 1 problems found).
 import { parseArgs } from "node:util";
 import { EXIT } from "../errors.ts";
 import { verifyPaths } from "../custody/verify.ts";
@@ -9,7 +10,8 @@ import { renderReportHtml } from "../custody/html.ts";
 import { COMMON_OPTIONS, moduleCrypto, loadIdentities, loadDevice, recordingOption, usage, OutputFile, checkOutputPath } from "./custody.ts";
 
 const HELP = `usage: sealcam report PATH... --identity FILE --html OUT.html [--device KEY|FILE]
-  PATH                 folders of segments, segment files, clips (.sealclip)
+  PATH                 folders of segments, segment files, clips (.sealclip), audit logs (audit.log); a dock's
+                       device folder (STORE/devices/<device hex>) brings all its recordings and its audit log
   --identity FILE      the force's age identity: check every frame (without it, manifests only)
   --html FILE          the report to write (never overwritten)
   --device KEY|FILE    hold every segment to this device key (sealcamdev1… or device.pub)
@@ -40,7 +42,8 @@ export async function reportCommand(args: string[]): Promise<number> {
   } finally {
     out.discard();
   }
-  const problems = report.problems.length + report.recordings.reduce((n, r) => n + r.problems.length + r.problems_more, 0) + report.clips.reduce((n, c) => n + c.problems.length, 0);
+  const problems = report.problems.length + report.recordings.reduce((n, r) => n + r.problems.length + r.problems_more, 0) + report.clips.reduce((n, c) => n + c.problems.length, 0)
+    + report.audit_logs.reduce((n, a) => n + a.problems.length + a.problems_more, 0);
   console.log(`${report.intact ? "INTACT" : `PROBLEMS FOUND (${problems})`}: report written to ${values.html}`);
   return report.intact ? EXIT.OK : EXIT.EVIDENCE;
 }

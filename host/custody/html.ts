@@ -12,7 +12,7 @@
 //
 // Size is bounded for a 12-hour shift (1.3 M frames, 720 segments): nothing is
 // drawn per frame except bad frames, and those only up to MAX_TICKS marks.
-import type { ClipResult, Gap, Problem, RecordingResult, SegmentResult, VerifyReport } from "./model.ts";
+import type { AuditLogResult, ClipResult, Gap, Problem, RecordingResult, SegmentResult, VerifyReport } from "./model.ts";
 
 /** The page's Content-Security-Policy: no scripts, no fetches, inline styles and data: images only. */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -121,6 +121,7 @@ interface Numbered {
 export function renderReportHtml(report: VerifyReport): string {
   const recordings = report.recordings ?? [];
   const clips = report.clips ?? [];
+  const logs = report.audit_logs ?? [];
 
   // Every problem gets one number, in table order, and an anchor `problem-<n>`.
   const numbered: Numbered[] = [];
@@ -139,7 +140,8 @@ export function renderReportHtml(report: VerifyReport): string {
   }
   recordings.forEach((r, i) => add(r.problems, `recording ${i + 1}`));
   clips.forEach((c, i) => add(c.problems, `clip ${i + 1}`));
-  const unlisted = recordings.reduce((sum, r) => sum + (num(r.problems_more) ?? 0), 0);
+  logs.forEach((a, i) => add(a.problems, `audit log ${i + 1}`));
+  const unlisted = recordings.reduce((sum, r) => sum + (num(r.problems_more) ?? 0), 0) + logs.reduce((sum, a) => sum + (num(a.problems_more) ?? 0), 0);
   const total = numbered.length + unlisted;
 
   const body = [
@@ -148,6 +150,7 @@ export function renderReportHtml(report: VerifyReport): string {
     problemsSection(numbered, recordings),
     recordings.length > 0 ? timelinesSection(report, recordings, numberOf) : "",
     clips.length > 0 ? clipsSection(report, clips, numberOf) : "",
+    logs.length > 0 ? auditSection(report, logs, numberOf) : "",
     howToSection(report),
     footer(report),
   ].join("\n");
@@ -173,19 +176,21 @@ ${body}
 
 /** INTACT only when the report says so and nothing contradicts it: the page fails closed. */
 function verdictWord(report: VerifyReport, total: number): { word: string; cls: string } {
-  const recordings = report.recordings ?? [], clips = report.clips ?? [];
-  if (recordings.length === 0 && clips.length === 0 && total === 0) return { word: "NOTHING CHECKED", cls: "none" };
-  const intact = report.intact === true && total === 0 && recordings.every((r) => r.intact === true) && clips.every((c) => c.intact === true);
+  const recordings = report.recordings ?? [], clips = report.clips ?? [], logs = report.audit_logs ?? [];
+  if (recordings.length === 0 && clips.length === 0 && logs.length === 0 && total === 0) return { word: "NOTHING CHECKED", cls: "none" };
+  const intact = report.intact === true && total === 0 && recordings.every((r) => r.intact === true) && clips.every((c) => c.intact === true)
+    && logs.every((a) => a.intact === true);
   return intact ? { word: "INTACT", cls: "ok" } : { word: "PROBLEMS FOUND", cls: "bad" };
 }
 
 function verdictSection(report: VerifyReport, total: number): string {
   const { word, cls } = verdictWord(report, total);
-  const recordings = report.recordings ?? [], clips = report.clips ?? [];
-  const what = [recordings.length > 0 ? plural(recordings.length, "recording") : "", clips.length > 0 ? plural(clips.length, "clip") : ""]
-    .filter(Boolean).join(" and ");
+  const recordings = report.recordings ?? [], clips = report.clips ?? [], logs = report.audit_logs ?? [];
+  const parts = [recordings.length > 0 ? plural(recordings.length, "recording") : "", clips.length > 0 ? plural(clips.length, "clip") : "",
+    logs.length > 0 ? plural(logs.length, "audit log") : ""].filter(Boolean);
+  const what = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts.join("");
   let detail: string;
-  if (cls === "none") detail = "No recordings or clips were found in the inputs.";
+  if (cls === "none") detail = "No recordings, clips or audit logs were found in the inputs.";
   else if (cls === "ok") detail = `${what}: every check passed.`;
   else detail = total > 0 ? `${plural(total, "problem")} in ${what || "the inputs"}. Each is listed below with its segment and frame.`
     : `The verifier marked the evidence as not intact (${what}); see below.`;
@@ -239,14 +244,27 @@ ${deviceRows(report, r)}
 ${timeRow(r.first_time_us, r.last_time_us)}
 <tr><th>Frames</th><td>numbers ${range(r.first_frame, r.last_frame)}: ${count(r.frames_declared)} declared by the manifests; ${verified}</td></tr>
 <tr><th>Segments</th><td>${plural(segments.length, "segment")} present${missing > 0 ? `; <span class="badtext">${plural(missing, "segment")} missing</span>` : ""}</td></tr>
-<tr><th>End</th><td>${end}</td></tr>
-</table>
+${preEventRow(r)}<tr><th>End</th><td>${end}</td></tr>
+${notesRow(r.notes)}</table>
 </section>`;
   });
   return `<section id="recordings">
 <h2>Recordings</h2>
 ${cards.join("\n")}
 </section>`;
+}
+
+/** Where the evidence begins, for a recording that starts with a pre-event start. */
+function preEventRow(r: RecordingResult): string {
+  const p = r.pre_event_start;
+  if (!p) return "";
+  return `<tr><th>Start</th><td>evidence begins at frame ${id(p.frame)} (segment ${id(p.segment)}): earlier pre-event footage expired on the camera and was never evidence, so no segment before it is missing</td></tr>\n`;
+}
+
+/** Information lines (not problems) as one row. */
+function notesRow(notes: string[] | undefined): string {
+  if (!notes || notes.length === 0) return "";
+  return `<tr><th>Notes</th><td><ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul></td></tr>\n`;
 }
 
 // ---- 3. the problems ---------------------------------------------------------------
@@ -259,12 +277,12 @@ function problemsSection(numbered: Numbered[], recordings: RecordingResult[]): s
     return `<section id="problems"><h2>Problems</h2>${notes || "<p>No problems were found.</p>"}</section>`;
   }
   const rows = numbered.map(({ n, problem: p, where }) => `<tr id="problem-${n}">
-<td>${n}</td><td><code>${esc(p.kind)}</code></td><td>${esc(where) || "—"}</td><td>${num(p.segment) !== null ? `segment ${id(p.segment)}` : "—"}</td><td>${num(p.frame) !== null ? `frame ${id(p.frame)}` : "—"}</td><td class="file">${p.file ? esc(p.file) : "—"}</td><td>${esc(p.message)}</td>
+<td>${n}</td><td><code>${esc(p.kind)}</code></td><td>${esc(where) || "—"}</td><td>${num(p.segment) !== null ? `segment ${id(p.segment)}` : "—"}</td><td>${num(p.frame) !== null ? `frame ${id(p.frame)}` : "—"}</td><td>${num(p.entry) !== null ? `entry ${id(p.entry)}` : "—"}</td><td class="file">${p.file ? esc(p.file) : "—"}</td><td>${esc(p.message)}</td>
 </tr>`);
   return `<section id="problems">
 <h2>Problems</h2>
 <table class="grid problems">
-<thead><tr><th>#</th><th>kind</th><th>in</th><th>segment</th><th>frame</th><th>file</th><th>what was found</th></tr></thead>
+<thead><tr><th>#</th><th>kind</th><th>in</th><th>segment</th><th>frame</th><th>audit entry</th><th>file</th><th>what was found</th></tr></thead>
 <tbody>
 ${rows.join("\n")}
 </tbody>
@@ -531,7 +549,53 @@ function clipBar(c: ClipResult, index: number, first: number, last: number, prob
   return out.join("\n") + "\n" + note;
 }
 
-// ---- 6. re-verifying without sealcam ---------------------------------------------------
+// ---- 6. audit logs ------------------------------------------------------------------
+
+const HELD_TO: Record<string, string> = {
+  recordings: `<span class="warn">the key of the recordings beside it (no <code>--device</code> given): compare the fingerprint with the force's register of cameras</span>`,
+  log: `<span class="warn">self-declared by the log's entries (no <code>--device</code> given): compare the fingerprint with the force's register of cameras</span>`,
+};
+
+function auditSection(report: VerifyReport, logs: AuditLogResult[], numberOf: Map<Problem, number>): string {
+  const cards = logs.map((a, i) => {
+    const problems = (a.problems ?? []).length + (num(a.problems_more) ?? 0);
+    const kinds = (a.kinds ?? []).map((k) => `<tr><td class="num">${id(k.kind)}</td><td>${esc(k.name)}</td><td class="num">${count(k.count)}</td></tr>`).join("\n");
+    const breaks = a.breaks ?? [];
+    const links = (a.problems ?? []).filter((p) => p.kind === "audit-chain").slice(0, 20)
+      .map((p) => `<a href="#problem-${numberOf.get(p)}">entry ${id(p.entry)}</a>`).join(", ");
+    const chain = breaks.length === 0
+      ? `<span class="good">unbroken</span>: every index one above the last, every entry naming its predecessor's hash`
+      : `<span class="badtext">broken at ${breaks.length === 1 ? "entry" : "entries"} ${breaks.slice(0, 20).map((b) => id(b)).join(", ")}${breaks.length > 20 ? ` and ${count(breaks.length - 20)} more` : ""}</span>${links ? ` (${links})` : ""}`;
+    const device = a.device_from === "--device" ? deviceRows(report, a)
+      : `<tr><th>Device</th><td>${code(a.device_key)}<br>fingerprint <code class="fp">${esc(a.fingerprint)}</code><br><span class="small">hex ${code(a.device)}</span></td></tr>
+<tr><th>Device key</th><td>${HELD_TO[a.device_from] ?? esc(a.device_from)}</td></tr>`;
+    const checked = (a.recordings_checked ?? []).length;
+    return `<section class="card ${a.intact ? "ok" : "bad"}" id="audit-${i + 1}">
+<h3>Audit log ${i + 1}: ${a.intact ? '<span class="good">intact</span>' : `<span class="badtext">${plural(problems, "problem")}</span>`}</h3>
+<table class="facts">
+<tr><th>File</th><td class="file">${esc(a.file)}</td></tr>
+${device}
+<tr><th>Entries</th><td>${plural(num(a.entries) ?? 0, "entry", "entries")} (${count(a.bytes)} bytes); ${count(a.entries_verified)} signed by the device${num(a.first_index) !== null ? `; indexes ${range(a.first_index, a.last_index)}` : ""}</td></tr>
+<tr><th>Time (UTC)</th><td>${utc(a.first_time_us)} to ${utc(a.last_time_us)}<br><span class="small">the camera's clock when each entry was written: informational</span></td></tr>
+<tr><th>Chain</th><td>${chain}</td></tr>
+<tr><th>Segments</th><td>${plural(num(a.segments_committed) ?? 0, "segment")} committed by the log, ${count(a.segments_matched)} of them present; ${plural(checked, "recording")} checked against it${a.whole_device ? " (the device's whole store was given)" : ""}</td></tr>
+${notesRow(a.notes)}</table>
+<table class="grid kinds">
+<thead><tr><th>kind</th><th>entries signed by the device</th><th>count</th></tr></thead>
+<tbody>
+${kinds || `<tr><td colspan="3">none</td></tr>`}
+</tbody>
+</table>
+</section>`;
+  });
+  return `<section id="audit">
+<h2>Audit logs</h2>
+<p class="small">A camera's audit log is a chain of entries, each signed by the device key and naming the hash of the one before it: an entry edited, removed or moved breaks the chain where it was. Its "segment committed" entries name the segments the camera sealed, which are checked against the segments present.</p>
+${cards.join("\n")}
+</section>`;
+}
+
+// ---- 7. re-verifying without sealcam ---------------------------------------------------
 
 function howToSection(report: VerifyReport): string {
   const recipient = (report.identities ?? [])[0];
@@ -541,17 +605,18 @@ function howToSection(report: VerifyReport): string {
 <ol>
 <li><strong>Device key.</strong> Each manifest's <code>device</code> member holds the 32-byte Ed25519 public key in hex. Its <code>sealcamdev1…</code> form is Bech32 (BIP 173, HRP <code>sealcamdev</code>) of those bytes; its fingerprint is the first 8 bytes of SHA-256(key) in hex, in groups of four. Compare it with the force's register of cameras.</li>
 <li><strong>Files.</strong> Each segment is <code>&lt;recording&gt;-&lt;seq&gt;.age</code> with <code>&lt;recording&gt;-&lt;seq&gt;.manifest.json</code> (seq zero-padded to six digits, from 000000). <code>sha256sum X.age</code> must equal <code>age_sha256</code>, and its size in bytes <code>age_bytes</code>.</li>
-<li><strong>Manifest signature.</strong> Rebuild the 187-byte signed message from the members: <code>sealcam/v1/segment-manifest</code> (27 ASCII bytes) at 0, device key 27 (32), recording id 59 (16), sequence 75 (4), flags 79 (4, bit 0 = final), first frame 83 (8), frame count 91 (8), first capture time 99 (8), last capture time 107 (8), .age size 115 (8), .age SHA-256 123 (32), previous manifest hash 155 (32). <code>signature</code> (128 hex) must verify over it. The manifest hash is SHA-256 of the message; each segment's <code>previous_manifest</code> is the previous committed segment's hash (64 zeros for the first); sequence numbers run on from 0 and exactly the last segment is <code>final</code>.</li>
+<li><strong>Manifest signature.</strong> Rebuild the 187-byte signed message from the members: <code>sealcam/v1/segment-manifest</code> (27 ASCII bytes) at 0, device key 27 (32), recording id 59 (16), sequence 75 (4), flags 79 (4, bit 0 = final, bit 1 = pre-event start), first frame 83 (8), frame count 91 (8), first capture time 99 (8), last capture time 107 (8), .age size 115 (8), .age SHA-256 123 (32), previous manifest hash 155 (32). <code>signature</code> (128 hex) must verify over it. The manifest hash is SHA-256 of the message; each segment's <code>previous_manifest</code> is the previous committed segment's hash (64 zeros for the first); sequence numbers run on from 0 and exactly the last segment is <code>final</code>. A recording whose first segment present has <code>pre_event_start</code> (and 64 zeros as <code>previous_manifest</code>) begins there: the segments before it were pre-event buffer that expired on the camera, never evidence, and its header's chain value has no predecessor to be checked against; the flag anywhere else is a fault.</li>
 <li><strong>Decrypt.</strong> <code>age -d -i force.key X.age &gt; X.evidence</code>${recipient ? `, with the identity whose recipient is ${code(recipient)}` : " (the force's identity file; without it the frames cannot be checked)"}.</li>
 <li><strong>Evidence stream.</strong> A 128-byte header: magic <code>SCAMSEG1</code> at 0, device key 8 (32), recording id 40 (16), sequence 56 (4), first frame number 64 (8), open time 72 (8), chain value 80 (32: the record hash of the recording's previous frame, zeros before frame 0); offsets 60 (4) and 112 (16) are zero. Then frame entries: <code>0x46</code>, length <i>n</i> (8), the frame (<i>n</i> bytes, an H.264 access unit), the 176-byte record, a 64-byte signature. Record: device key 0 (32), recording id 32 (16), frame number 48 (8), capture time 56 (8), flags 64 (4, bit 0 = keyframe), segment sequence 68 (4), <i>n</i> 72 (8), SHA-512 of the frame 80 (64), previous record hash 144 (32). The signed message is <code>sealcam/v1/frame-record</code> (23 bytes) followed by the record, 199 bytes; the <strong>record hash</strong> is its SHA-256. Check: SHA-512 of the frame, the fields against the header, frame numbers one apart from the header's first frame, each previous record hash equal to the previous frame's record hash (the header's chain value for the first), capture times never decreasing, the signature.</li>
 <li><strong>Trailer.</strong> Last entry: <code>0x54</code>, the 160-byte trailer, a 64-byte signature, then nothing. Trailer: device key 0 (32), recording id 32 (16), sequence 48 (4), flags 52 (4, bit 0 = final), first frame 56 (8), frame count 64 (8), first capture time 72 (8), last capture time 80 (8), close time 88 (8), SHA-256 of the 128-byte header 96 (32), record hash of the last frame 128 (32). Signed message: <code>sealcam/v1/segment-trailer</code> (26 bytes) followed by the trailer, 186 bytes. The manifest's first frame, frame count, times and final flag must agree with the header and trailer, and each segment's header (first frame, chain value) must continue the previous segment's trailer: a break is a missing segment.</li>
 <li><strong>Ed25519, strictly</strong> (<code>docs/DESIGN.md</code>, "Ed25519 verification rules"), for a 64-byte signature <code>R ‖ S</code> under key <code>A</code>: <code>S</code> &lt; L (the group order); <code>A</code> and <code>R</code> canonical point encodings (<i>y</i> &lt; <i>p</i>, no negative zero); neither of small order; and the cofactorless equation: the encoding of [S]B − [k]A equals <code>R</code>, with k = SHA-512(R ‖ A ‖ message) mod L. A library that skips these checks may accept signatures sealcam refuses.</li>
+<li><strong>Audit log</strong> (<code>audit.log</code>): 200-byte entries, nothing else. Entry: device key 0 (32), index 32 (8), kind 40 (4), zero 44 (4), time 48 (8), a 56 (8), b 64 (8), ref 72 (32), previous entry hash 104 (32), then a 64-byte signature over <code>sealcam/v1/audit-entry</code> (22 bytes) followed by those 136 bytes; the <strong>entry hash</strong> is SHA-256 of that message. Each signature verifies under the device key (step 7), indexes rise by one, and each entry names its predecessor's hash (zeros for index 0; a log may start above 0 when older entries were removed after the dock's receipt). Kind 14 (segment committed) carries the manifest hash of a segment in <code>ref</code>, its sequence in a and frame count in b.</li>
 <li><strong>Clips</strong> (<code>.sealclip</code>, not encrypted): a 128-byte header (magic <code>SCAMCLP1</code> 0, device key 8 (32), recording id 40 (16), first frame 56 (8), frame count 64 (8), first and last frame asked for 72 and 80 (8 each), chain value 88 (32), zero 120 (8)), frame entries exactly as above, then the end entry <code>0x45</code>, frame count (8), SHA-256 of every byte before it (32), and nothing after. The first frame is a keyframe; the header and end entry are not signed, every record is.</li>
 </ol>
 </section>`;
 }
 
-// ---- 7. footer -----------------------------------------------------------------------
+// ---- 8. footer -----------------------------------------------------------------------
 
 function footer(report: VerifyReport): string {
   const inputs = (report.inputs ?? []).map((s) => `<li class="file">${esc(s)}</li>`).join("");
@@ -607,7 +672,7 @@ table { border-collapse: collapse; width: 100%; }
 .grid tr.bad td { background: #fdeeee; }
 .grid tr.gap-row td { background: repeating-linear-gradient(45deg, #fff 0 6px, #e6e6e6 6px 12px); font-weight: 700; }
 .grid td.num { text-align: right; white-space: nowrap; }
-.problems td:nth-child(-n+5), .segments td:nth-child(-n+2) { white-space: nowrap; }
+.problems td:nth-child(-n+6), .segments td:nth-child(-n+2) { white-space: nowrap; }
 .grid td.time { white-space: nowrap; font-size: 0.92em; }
 .file { overflow-wrap: anywhere; word-break: break-all; font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.9em; }
 .problems tr:target td { outline: 2px solid #b71c1c; }

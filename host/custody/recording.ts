@@ -41,7 +41,9 @@ function newSegment(sequence: number, f: SegmentFiles | null): SegmentResult {
     first_time_us: m?.first_time_us ?? null,
     last_time_us: m?.last_time_us ?? null,
     final: m?.final ?? false,
+    pre_event_start: m?.pre_event_start ?? false,
     age_bytes: m?.age_bytes ?? null,
+    manifest_hash: m ? toHex(manifestHash(m)) : null,
     manifest_ok: false,
     file_ok: false,
     decrypted: null,
@@ -76,6 +78,10 @@ export class RecordingVerifier {
   readonly problems = new ProblemList();
   readonly segments: SegmentResult[] = [];
   readonly gaps: Gap[] = [];
+  /** Lines of information for the reader (not problems). */
+  readonly notes: string[] = [];
+  /** Where the evidence begins, when the first present segment is a pre-event start. */
+  preEventStart: { segment: number; frame: number } | null = null;
   framesVerified = 0;
   /** Segments the identities were tried on, and how many none of them opened. */
   tried = 0;
@@ -128,7 +134,7 @@ export class RecordingVerifier {
         continue;
       }
       const trusted = this.checkManifest(seg, f);
-      this.checkGap(prev, seg, trusted);
+      this.checkGap(prev, seg, trusted, this.segments.length === 1);
       if (finalSeen) {
         this.problem({ kind: "final-not-last", segment: finalSeen.sequence, message: `segment ${finalSeen.sequence} is marked final, but segment ${sequence} follows it` }, finalSeen);
         finalSeen = null;
@@ -144,9 +150,33 @@ export class RecordingVerifier {
     }
   }
 
-  /** Gaps in sequence and frame numbers before `seg`, and the manifest chain. */
-  private checkGap(prev: Continuation | null, seg: SegmentResult, m: Manifest | null): void {
+  /**
+   * Gaps in sequence and frame numbers before `seg`, and the manifest chain.
+   * `first` says `seg` is the recording's first present segment. A pre-event
+   * start (FORMAT.md, `pre_event_start`) is where a recording's evidence
+   * begins, so the segments before it are not missing; but only the first
+   * present segment can be one, and it names no previous manifest.
+   */
+  private checkGap(prev: Continuation | null, seg: SegmentResult, m: Manifest | null, first: boolean): void {
     const sequence = seg.sequence;
+    // A misplaced pre-event start's zero previous_manifest is what its flag implies: named once.
+    let chainNamed = false;
+    if (m && m.pre_event_start && !this.o.select) {
+      const zero = m.previous_manifest === "0".repeat(64);
+      if (!first) {
+        this.problem({ kind: "pre-event", segment: sequence, file: seg.manifest_file ?? undefined, message: `segment ${sequence} is marked as the pre-event start (where the evidence begins), but segment ${this.segments[0].sequence} comes before it: only a recording's first segment can be` }, seg);
+        chainNamed = zero;
+      } else if (sequence === 0) {
+        this.problem({ kind: "pre-event", segment: 0, file: seg.manifest_file ?? undefined, message: "segment 0 is marked as the pre-event start, but no segment came before it that could have expired" }, seg);
+      } else if (!zero) {
+        this.problem({ kind: "pre-event", segment: sequence, file: seg.manifest_file ?? undefined, message: `segment ${sequence} is marked as the pre-event start, but its manifest names a previous manifest (a pre-event start has none)` }, seg);
+      } else {
+        this.preEventStart = { segment: sequence, frame: m.first_frame };
+        this.notes.push(`evidence begins at frame ${m.first_frame} (segment ${sequence}): earlier pre-event footage expired on the camera, never evidence`);
+        if (this.o.identities.length) this.notes.push(`segment ${sequence}'s evidence header names the record of frame ${m.first_frame - 1}, which expired: its chain value cannot be checked against a predecessor, only against the segment's own records`);
+        return;
+      }
+    }
     if (prev === null) {
       if (sequence > 0 && !this.o.select) {
         const frames: [number, number] | null = m && m.first_frame > 0 ? [0, m.first_frame - 1] : null;
@@ -175,7 +205,7 @@ export class RecordingVerifier {
     } else if (prev.lastFrame !== null && firstFrame !== null && firstFrame <= prev.lastFrame) {
       this.problem({ kind: "segment-gap", segment: sequence, frame: firstFrame, message: `segment ${sequence} starts at frame ${firstFrame}, inside segment ${prev.sequence} (which ends at frame ${prev.lastFrame})` }, seg);
     }
-    if (m !== null && prev.manifest !== null && !chained) {
+    if (m !== null && prev.manifest !== null && !chained && !chainNamed) {
       this.problem({ kind: "manifest-chain", segment: sequence, file: seg.manifest_file ?? undefined, message: `segment ${sequence}'s manifest does not name segment ${prev.sequence}'s manifest as its predecessor` }, seg);
     }
   }
@@ -431,6 +461,8 @@ export class RecordingVerifier {
       frames_declared: present.reduce((n, s) => n + s.frame_count!, 0),
       frames_verified: this.framesVerified,
       final: last?.final ?? false,
+      pre_event_start: this.preEventStart,
+      notes: this.notes,
       segments: this.segments,
       gaps: this.gaps,
       problems: orderProblems(this.problems.listed),

@@ -1,7 +1,8 @@
 // The text summary `sealcam verify` prints: per recording and clip the
-// device, time range, frames, segments and verdict, then every problem with
-// its segment and frame, then the overall verdict.
-import type { VerifyReport, RecordingResult, ClipResult, Problem } from "./model.ts";
+// device, time range, frames, segments and verdict, per audit log its entries,
+// kinds and chain, then every problem with its segment, frame or entry, then
+// the overall verdict.
+import type { VerifyReport, RecordingResult, ClipResult, AuditLogResult, Problem } from "./model.ts";
 
 /** ISO 8601 UTC with milliseconds, from microseconds since the epoch. */
 export function isoTime(us: number | null): string {
@@ -24,7 +25,9 @@ function deviceLine(d: { device_key: string; fingerprint: string; device_pinned:
 }
 
 export function problemLine(p: Problem): string {
-  const where = [p.segment !== undefined ? `segment ${p.segment}` : null, p.frame !== undefined ? `frame ${p.frame}` : null].filter(Boolean).join(" ");
+  const where = [
+    p.entry !== undefined ? `entry ${p.entry}` : null, p.segment !== undefined ? `segment ${p.segment}` : null, p.frame !== undefined ? `frame ${p.frame}` : null,
+  ].filter(Boolean).join(" ");
   return `PROBLEM  ${where ? where + "  " : ""}[${p.kind}] ${p.message}`;
 }
 
@@ -36,9 +39,32 @@ function recordingText(r: RecordingResult, full: boolean, pinned: string | null)
     `  time      ${span(r.first_time_us, r.last_time_us)}`,
     `  frames    ${r.first_frame === null ? "none declared" : `${r.first_frame}–${r.last_frame}: ${r.frames_declared} declared by the manifests`}${full ? `, ${r.frames_verified} checked one by one and intact` : ", not checked one by one (no identity)"}`,
     `  segments  ${r.segments.length} (${seqs.length ? `${seqs.reduce((a, b) => Math.min(a, b))}–${seqs.reduce((a, b) => Math.max(a, b))}` : "none"})${r.final ? ", ends with the final segment" : ", no final segment"}`,
+    ...r.notes.map((n) => `  note      ${n}`),
     `  verdict   ${r.intact ? "INTACT" : `PROBLEMS FOUND (${r.problems.length + r.problems_more})`}`,
   ];
   return lines;
+}
+
+const HELD_TO: Record<AuditLogResult["device_from"], string> = {
+  "--device": "",
+  recordings: "the key of the recordings beside it: pin it with --device to hold it to the enrolled key",
+  log: "as the log's entries declare it: pin it with --device to hold it to the enrolled key",
+};
+
+function auditText(a: AuditLogResult, pinned: string | null): string[] {
+  const device = a.device_from === "--device" ? deviceLine(a, pinned) : `${a.device_key} (fingerprint ${a.fingerprint}), ${HELD_TO[a.device_from]}`;
+  const kinds = a.kinds.map((k) => `${k.name} ${k.count}`).join(", ");
+  const chain = a.breaks.length ? `broken at entr${a.breaks.length === 1 ? "y" : "ies"} ${a.breaks.join(", ")}` : "unbroken";
+  return [
+    `audit log ${a.file}`,
+    `  device    ${device}`,
+    `  entries   ${a.entries} (${a.bytes} bytes)${a.first_index === null ? "" : `, indexes ${a.first_index}–${a.last_index}`}, ${a.entries_verified} signed by the device; chain ${chain}`,
+    `  time      ${span(a.first_time_us, a.last_time_us)}, the camera's clock (informational)`,
+    `  kinds     ${kinds || "none"}`,
+    `  segments  ${a.segments_committed} committed by the log, ${a.segments_matched} of them present; recordings checked against it: ${a.recordings_checked.length}${a.whole_device ? " (the device's whole store)" : ""}`,
+    ...a.notes.map((n) => `  note      ${n}`),
+    `  verdict   ${a.intact ? "INTACT" : `PROBLEMS FOUND (${a.problems.length + a.problems_more})`}`,
+  ];
 }
 
 function clipText(c: ClipResult, pinned: string | null): string[] {
@@ -62,9 +88,11 @@ export function renderText(report: VerifyReport): string {
   }
   for (const r of report.recordings) lines.push(...recordingText(r, full, report.pinned_device));
   for (const c of report.clips) lines.push(...clipText(c, report.pinned_device));
-  const problems = [...report.problems, ...report.recordings.flatMap((r) => r.problems), ...report.clips.flatMap((c) => c.problems)];
+  const logs = report.audit_logs ?? [];
+  for (const a of logs) lines.push(...auditText(a, report.pinned_device));
+  const problems = [...report.problems, ...report.recordings.flatMap((r) => r.problems), ...report.clips.flatMap((c) => c.problems), ...logs.flatMap((a) => a.problems)];
   for (const p of problems) lines.push(problemLine(p));
-  const more = report.recordings.reduce((n, r) => n + r.problems_more, 0) + report.clips.reduce((n, c) => n + c.problems_more, 0);
+  const more = report.recordings.reduce((n, r) => n + r.problems_more, 0) + report.clips.reduce((n, c) => n + c.problems_more, 0) + logs.reduce((n, a) => n + a.problems_more, 0);
   if (more) lines.push(`… and ${more} more problems, counted but not listed (the listing stops at 100 per segment and 5000 per recording)`);
   lines.push(report.intact ? "verdict: INTACT" : `verdict: PROBLEMS FOUND (${problems.length + more})`);
   return lines.join("\n");

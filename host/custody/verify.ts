@@ -2,20 +2,23 @@
 // by hand", and "The clip evidence file"): the engine behind `sealcam verify`,
 // `decrypt`, `export` and `report`. This is its public surface: the options,
 // verifyPaths (find the inputs, group segments into recordings, check each
-// recording with recording.ts and each clip with clip.ts, and build the
-// report) and verifyClip.
+// recording with recording.ts, each clip with clip.ts and each audit log with
+// audit.ts, and build the report) and verifyClip.
 //
 // Cryptography: Ed25519 verification is the firmware module's (its strict
 // rules are the format's rules, DESIGN.md); the hashes and age's symmetric
 // layer are node:crypto's (OpenSSL), an implementation independent of the
 // camera's, so a verifier does not inherit a camera bug.
+import { dirname, resolve } from "node:path";
 import { SealcamError, EXIT } from "../errors.ts";
 import type { Crypto } from "../engine/crypto.ts";
 import { formatDevicePublicKey } from "../keys/index.ts";
 import { readAgeFile } from "./age.ts";
 import { findInputs, type SegmentFiles } from "./inputs.ts";
 import { EntryReader, StreamError, parseSegmentHeader, type CheckedFrame } from "./stream.ts";
-import { REPORT_FORMAT, type VerifyReport } from "./model.ts";
+import { REPORT_FORMAT, type AuditLogResult, type RecordingResult, type VerifyReport } from "./model.ts";
+import { auditLogDevice, verifyAuditLog } from "./audit.ts";
+import { toHex } from "./stream.ts";
 import { RecordingVerifier } from "./recording.ts";
 import { verifyClip } from "./clip.ts";
 
@@ -52,6 +55,8 @@ export interface VerifyOptions {
   select?: (sequence: number, firstFrame: number | null, frameCount: number | null) => boolean;
   /** Check clips given among the inputs (default true). */
   clips?: boolean;
+  /** Check audit logs found among the inputs (default: when no sink reads frames, i.e. not for decrypt and export). */
+  audit?: boolean;
 }
 
 /** The device key a recording is held to: the pinned one, else the one most of its manifests name. */
@@ -77,6 +82,7 @@ export async function verifyPaths(paths: readonly string[], o: VerifyOptions): P
     inputs: [...paths],
     recordings: [],
     clips: [],
+    audit_logs: [],
     problems: [],
     intact: true,
   };
@@ -98,6 +104,9 @@ export async function verifyPaths(paths: readonly string[], o: VerifyOptions): P
     if (!groups.has(id)) groups.set(id, []);
     groups.get(id)!.push(s);
   }
+  // Where each recording's files are, to find the recordings an audit log sits with.
+  const folders = new Map<string, Set<string>>();
+  for (const [id, files] of groups) folders.set(id, new Set(files.map((f) => resolve(dirname(f.stem)))));
   let tried = 0;
   let refused = 0;
   let refusedIntact = 0;
@@ -115,6 +124,9 @@ export async function verifyPaths(paths: readonly string[], o: VerifyOptions): P
     report.recordings.push(rv.result());
   }
   if (o.clips !== false) for (const clip of inputs.clips) report.clips.push(await verifyClip(clip, o));
+  if (o.audit ?? o.sink === undefined) {
+    for (const log of inputs.auditLogs) report.audit_logs.push(auditLog(log.path, log.whole && !o.recording, report.recordings, folders, o));
+  }
   // An identity that opens nothing, on files that are the ones their manifests
   // signed, is the wrong key: unusable input. If the files were replaced, it
   // may be the files that are wrong, and that is evidence (exit 1).
@@ -125,8 +137,38 @@ export async function verifyPaths(paths: readonly string[], o: VerifyOptions): P
   if (o.recording && report.recordings.length === 0 && report.clips.every((c) => c.recording !== o.recording)) {
     throw new SealcamError(`no segments of recording ${o.recording} among the inputs`, EXIT.USAGE);
   }
-  report.intact = report.problems.length === 0 && report.recordings.every((r) => r.intact) && report.clips.every((c) => c.intact);
+  report.intact = report.problems.length === 0 && report.recordings.every((r) => r.intact) && report.clips.every((c) => c.intact)
+    && report.audit_logs.every((a) => a.intact);
   return report;
+}
+
+/**
+ * Checks one audit log. It is held to the --device key; else to the key of the
+ * recordings in its own folder tree (the dock's device folder), most of them;
+ * else to the key most of its entries name. Its "segment committed" entries
+ * are cross-checked with the recordings of that key.
+ */
+function auditLog(file: string, whole: boolean, recordings: RecordingResult[], folders: Map<string, Set<string>>, o: VerifyOptions): AuditLogResult {
+  const home = resolve(dirname(file));
+  const near = recordings.filter((r) => [...folders.get(r.recording) ?? []].some((d) => d === home || dirname(d) === home));
+  let device = o.pinnedDevice;
+  let from: AuditLogResult["device_from"] = "--device";
+  if (!device && near.length) {
+    const votes = new Map<string, number>();
+    for (const r of near) votes.set(r.device, (votes.get(r.device) ?? 0) + 1);
+    const best = [...votes].reduce((a, b) => (b[1] > a[1] ? b : a));
+    device = new Uint8Array(Buffer.from(best[0], "hex"));
+    from = "recordings";
+  }
+  if (!device) {
+    device = auditLogDevice(file) ?? new Uint8Array(32);
+    from = "log";
+  }
+  const hex = toHex(device);
+  return verifyAuditLog({
+    crypto: o.crypto, file, device, deviceFrom: from, pinned: o.pinnedDevice !== null,
+    recordings: recordings.filter((r) => r.device === hex), wholeDevice: whole,
+  });
 }
 
 /** The device key an evidence header names (for segments without any manifest). */

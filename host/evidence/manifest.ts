@@ -35,7 +35,15 @@ export interface Manifest {
   age_bytes: number;
   /** SHA-256 of the `.age` file, 64 lowercase hex. */
   age_sha256: string;
-  /** Manifest hash of the previous segment (64 zeros for sequence 0). */
+  /**
+   * The recording's evidence begins here: earlier segments were pre-event
+   * buffer that expired on the camera, never evidence (flag bit 1).
+   */
+  pre_event_start: boolean;
+  /**
+   * Manifest hash of the previous committed segment (64 zeros until the
+   * recording's first committed segment, and on a `pre_event_start` one).
+   */
   previous_manifest: string;
   /** Ed25519 signature of the signed message, 128 lowercase hex. */
   signature: string;
@@ -44,7 +52,7 @@ export interface Manifest {
 // Offsets in the signed message (FORMAT.md's table).
 const DEVICE = 27, RECORDING = 59, SEQUENCE = 75, FLAGS = 79, FIRST_FRAME = 83, FRAME_COUNT = 91;
 const FIRST_TIME = 99, LAST_TIME = 107, AGE_BYTES = 115, AGE_SHA256 = 123, PREVIOUS = 155;
-const FLAG_FINAL = 1;
+const FLAG_FINAL = 1, FLAG_PRE_EVENT_START = 2;
 
 /** Member name → JSON kind and, for hex strings, the number of bytes. */
 const MEMBERS: ReadonlyArray<[keyof Manifest, "format" | "hex" | "u32" | "u53" | "boolean", number?]> = [
@@ -59,6 +67,7 @@ const MEMBERS: ReadonlyArray<[keyof Manifest, "format" | "hex" | "u32" | "u53" |
   ["last_time_us", "u53"],
   ["age_bytes", "u53"],
   ["age_sha256", "hex", 32],
+  ["pre_event_start", "boolean"],
   ["previous_manifest", "hex", 32],
   ["signature", "hex", 64],
 ];
@@ -82,7 +91,8 @@ function u64(view: DataView, at: number, name: string): number {
 /**
  * Decodes the module's 251-byte blob (signed message ‖ signature) into a
  * manifest. Checks the length, the domain string and the flag bits (only
- * bit 0 may be set) and that every 64-bit field is below 2^53.
+ * bits 0, final, and 1, pre-event start, may be set) and that every 64-bit
+ * field is below 2^53.
  */
 export function manifestFromBlob(blob: Uint8Array): Manifest {
   if (blob.length !== MANIFEST_BLOB_BYTES) throw bad(`blob is ${blob.length} bytes, not ${MANIFEST_BLOB_BYTES}`);
@@ -90,7 +100,7 @@ export function manifestFromBlob(blob: Uint8Array): Manifest {
   if (domain !== MANIFEST_DOMAIN) throw bad("signed message does not start with the manifest domain string");
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const flags = view.getUint32(FLAGS, true);
-  if (flags & ~FLAG_FINAL) throw bad(`unknown flag bits ${flags.toString(16)}`);
+  if (flags & ~(FLAG_FINAL | FLAG_PRE_EVENT_START)) throw bad(`unknown flag bits ${flags.toString(16)}`);
   return {
     format: MANIFEST_FORMAT,
     device: hex(blob.subarray(DEVICE, RECORDING)),
@@ -103,6 +113,7 @@ export function manifestFromBlob(blob: Uint8Array): Manifest {
     last_time_us: u64(view, LAST_TIME, "last_time_us"),
     age_bytes: u64(view, AGE_BYTES, "age_bytes"),
     age_sha256: hex(blob.subarray(AGE_SHA256, PREVIOUS)),
+    pre_event_start: (flags & FLAG_PRE_EVENT_START) !== 0,
     previous_manifest: hex(blob.subarray(PREVIOUS, MANIFEST_MESSAGE_BYTES)),
     signature: hex(blob.subarray(MANIFEST_MESSAGE_BYTES)),
   };
@@ -116,7 +127,7 @@ export function manifestMessage(m: Manifest): Uint8Array {
   msg.set(unhex(m.device), DEVICE);
   msg.set(unhex(m.recording), RECORDING);
   view.setUint32(SEQUENCE, m.sequence, true);
-  view.setUint32(FLAGS, m.final ? FLAG_FINAL : 0, true);
+  view.setUint32(FLAGS, (m.final ? FLAG_FINAL : 0) | (m.pre_event_start ? FLAG_PRE_EVENT_START : 0), true);
   view.setBigUint64(FIRST_FRAME, BigInt(m.first_frame), true);
   view.setBigUint64(FRAME_COUNT, BigInt(m.frame_count), true);
   view.setBigUint64(FIRST_TIME, BigInt(m.first_time_us), true);

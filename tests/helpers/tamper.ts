@@ -3,7 +3,9 @@
 // short, decrypt a segment with stock `age -d -i`, edit its evidence stream
 // (drop, swap, repeat or alter frame entries), seal it again with stock
 // `age -r` (anyone with the recipient can), rename or remove segment files,
-// edit manifests. The custody tests run `sealcam verify` on the result.
+// edit manifests. And what only the camera could do, with its device key:
+// sign a changed manifest again (a pre-event start). The custody tests run
+// `sealcam verify` on the result.
 //
 // Commands run asynchronously (spawn, not spawnSync) so node:test can run
 // tamper cases side by side without one blocking the others' event loop.
@@ -13,6 +15,7 @@ import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync, truncateS
 import { join } from "node:path";
 import { BIN, ROOT, type Run } from "./cli.ts";
 import { parseEvidence, sha256 } from "./evidence.ts";
+import { manifestText, signManifest } from "./auditlog.ts";
 import type { Manifest } from "../../host/evidence/index.ts";
 import type { VerifyReport, Problem, ProblemKind, RecordingResult, SegmentResult } from "../../host/custody/model.ts";
 
@@ -103,6 +106,10 @@ export async function recordFixture(dir: string, force: Keys, device: Keys | nul
     "record", "--recipient", force.recipient, "--out", dir, "--segment-seconds", "1", ...(device ? ["--device-key", device.deviceKey] : []),
   );
   assert.equal(r.code, 0, `record: ${r.err}`);
+  // The directory store keeps the camera's audit log beside the segments;
+  // these recordings are the segments alone (the audit log is tested with
+  // logs made to order, tests/custody-audit-log.test.ts).
+  rmSync(join(dir, "audit.log"), { force: true });
   const names = readdirSync(dir).filter((f) => f.endsWith(".manifest.json")).sort();
   assert.equal(names.length, SEGMENTS, `the fixture in 1 s segments: ${names}`);
   const id = names[0].slice(0, 32);
@@ -262,6 +269,20 @@ export function editManifest(rec: Recording, sequence: number, edit: (m: Manifes
   const m = JSON.parse(readFileSync(file, "utf8")) as Manifest;
   edit(m);
   writeFileSync(file, JSON.stringify(m, null, 2) + "\n");
+}
+
+/**
+ * Rewrites a segment's manifest with `edit` applied and signs it again with
+ * the device seed (tests/helpers/auditlog.ts lays out the signed message from
+ * FORMAT.md): a manifest the camera could have written. Returns it.
+ */
+export function resignManifest(rec: Recording, sequence: number, seed: Uint8Array, edit: (m: Manifest) => void): Manifest {
+  const file = manifestPath(rec, sequence);
+  const m = JSON.parse(readFileSync(file, "utf8")) as Manifest;
+  edit(m);
+  signManifest(m, seed);
+  writeFileSync(file, manifestText(m));
+  return m;
 }
 
 // ---- clips -------------------------------------------------------------------

@@ -9,8 +9,11 @@
 // + `<recording>-<seq>.age` pair in `dir`:
 //   - without an identity: the manifests (members, types, signature over the
 //     rebuilt binary message, age_bytes, age_sha256, sequence numbers and the
-//     previous_manifest chain per recording, the final flag) and the shape of
-//     each age header;
+//     previous_manifest chain per recording, the final flag, a pre-event
+//     start: the recording's first segment present with pre_event_start and a
+//     zero previous_manifest is where its evidence begins, so the segments
+//     before it are not missing; the flag anywhere else is a problem) and the
+//     shape of each age header;
 //   - with the force's age identity, in addition: each evidence stream
 //     (header, every frame entry and record, the record-hash chain within and
 //     across segments, every signature, the trailer, nothing after it) and its
@@ -24,6 +27,17 @@
 // value, keyframe flag, capture times, signature), the counts, the end entry's
 // SHA-256, nothing after it, a keyframe first and the asked range within the
 // clip. Its problems name the frame and the segment its record names.
+//
+// verifyAuditLog(path, options) checks a camera's audit log (`audit.log`,
+// FORMAT.md "The audit log"): the file is whole 200-byte entries; each names
+// the device and verifies under its key (strict rules), its reserved bytes
+// are zero, its kind is one of ABI.md's 16; indexes rise by one and each entry
+// names its predecessor's hash (zeros for index 0; a log may begin above 0).
+// Given the recordings' folders, every "segment committed" entry (kind 14:
+// sequence, frame count, manifest hash) of a recording found there names a
+// manifest present, and every segment present has one where the log covers
+// it (the recording's start or an earlier segment's entry before it, its end
+// or a later segment's entry after it). Problems name the entry by index.
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ed25519 } from "@noble/curves/ed25519.js";
@@ -48,6 +62,8 @@ export interface Report {
   frameBytes: Uint8Array[];
   /** device public keys (hex) the recordings claim; compare with the enrolled key */
   devices: string[];
+  /** information that is not a problem (where a pre-event recording's evidence begins) */
+  notes: string[];
 }
 
 export interface VerifyOptions {
@@ -87,6 +103,7 @@ const MANIFEST_MEMBERS: Record<string, "string" | "integer" | "boolean"> = {
   last_time_us: "integer",
   age_bytes: "integer",
   age_sha256: "string",
+  pre_event_start: "boolean",
   previous_manifest: "string",
   signature: "string",
 };
@@ -225,6 +242,7 @@ interface Manifest {
   last_time_us: number;
   age_bytes: number;
   age_sha256: string;
+  pre_event_start: boolean;
   previous_manifest: string;
   signature: string;
 }
@@ -316,7 +334,7 @@ function manifestMessage(m: Manifest): Uint8Array {
   b.set(unhex(m.device), 27);
   b.set(unhex(m.recording), 59);
   putU32(b, 75, m.sequence);
-  putU32(b, 79, m.final ? 1 : 0);
+  putU32(b, 79, (m.final ? 1 : 0) | (m.pre_event_start ? 2 : 0)); // bit 0 final, bit 1 pre-event start
   putU64(b, 83, m.first_frame);
   putU64(b, 91, m.frame_count);
   putU64(b, 99, m.first_time_us);
@@ -386,6 +404,8 @@ interface StreamResult {
 interface Ctx {
   problems: Problem[];
   h264: boolean;
+  /** sequence of the recording's pre-event start, when its first segment present is one (else -1) */
+  preEventStart: number;
 }
 
 function parseStream(plain: Uint8Array, seq: number, recording: Uint8Array, device: Uint8Array | null, manifest: Manifest | null, prev: Continuity | null, ctx: Ctx): StreamResult {
@@ -419,6 +439,8 @@ function parseStream(plain: Uint8Array, seq: number, recording: Uint8Array, devi
       else problem(`segment starts at frame ${hFirst}, but segment ${seqName(prev.sequence)} already ended at frame ${prev.nextFrame - 1n}`, num(hFirst));
     }
     if (!equal(hChain, prev.lastRecordHash)) problem(`segment header's chain value is not the record hash of segment ${seqName(prev.sequence)}'s last frame`);
+  } else if (seq === ctx.preEventStart) {
+    // The evidence begins here: the chain value names an expired frame, with nothing to check it against.
   } else if (hFirst > 0n) {
     problem(`frames 0–${hFirst - 1n} are missing before this segment (no earlier segment of the recording could be read)`, 0);
   }
@@ -559,8 +581,8 @@ async function loadIdentity(identity: string): Promise<string> {
  */
 export async function verifyRecording(dir: string, identity?: string, options: VerifyOptions = {}): Promise<Report> {
   const problems: Problem[] = [];
-  const report: Report = { frames: 0, segments: 0, problems, frameBytes: [], devices: [] };
-  const ctx: Ctx = { problems, h264: options.h264 ?? true };
+  const report: Report = { frames: 0, segments: 0, problems, frameBytes: [], devices: [], notes: [] };
+  const ctx: Ctx = { problems, h264: options.h264 ?? true, preEventStart: -1 };
   const enrolled = options.device !== undefined ? unhex(options.device) : null;
   if (options.device !== undefined && !/^[0-9a-f]{64}$/.test(options.device)) throw new Error("options.device must be 64 lowercase hex digits");
 
@@ -602,7 +624,20 @@ export async function verifyRecording(dir: string, identity?: string, options: V
     let prev: Continuity | null = null;
     let finalSeen: number | null = null;
 
-    for (let seq = 0; seq <= maxSeq; seq++) {
+    // A pre-event start: the first segment present carries the flag, names no
+    // previous manifest, and its manifest verifies; its evidence begins there.
+    ctx.preEventStart = -1;
+    const firstSeq = seqs[0];
+    const firstPath = segs.get(firstSeq)!.manifestPath;
+    if (firstSeq > 0 && firstPath) {
+      const m = parseManifest(await readFile(firstPath, "utf8"), []);
+      if (m && m.pre_event_start && m.previous_manifest === hex(ZERO32) && m.sequence === firstSeq && m.recording === rec
+        && strictVerify(unhex(m.signature), manifestMessage(m), enrolled ?? unhex(m.device)) === null) {
+        ctx.preEventStart = firstSeq;
+        report.notes.push(`recording ${rec}: evidence begins at frame ${m.first_frame} (segment ${seqName(firstSeq)}): earlier pre-event segments expired on the camera, never evidence`);
+      }
+    }
+    for (let seq = ctx.preEventStart >= 0 ? ctx.preEventStart : 0; seq <= maxSeq; seq++) {
       const s = segs.get(seq);
       const problem = (what: string, frame?: number) => problems.push(frame === undefined ? { segment: seq, what } : { segment: seq, frame, what });
       if (!s) {
@@ -631,6 +666,11 @@ export async function verifyRecording(dir: string, identity?: string, options: V
         const why = strictVerify(unhex(manifest.signature), message, enrolled ?? mDevice);
         if (why) problem(`manifest signature does not verify: ${why}`);
         manifestHash.set(seq, sha256(message));
+        if (manifest.pre_event_start) {
+          if (seq !== firstSeq) problem("pre_event_start is set, but earlier segments of the recording are present: only its first segment can be a pre-event start");
+          else if (seq === 0) problem("pre_event_start is set on sequence 0: no earlier segment could have expired");
+          else if (manifest.previous_manifest !== hex(ZERO32)) problem("pre_event_start is set, but previous_manifest is not 64 zeros");
+        }
         if (seq === 0) {
           if (manifest.previous_manifest !== hex(ZERO32)) problem("previous_manifest of sequence 0 is not 64 zeros");
         } else {
@@ -876,5 +916,170 @@ export async function verifyClip(path: string, devicePublicKey?: string | Uint8A
   if (askedFirst > askedLast) problem(`the asked range (frames ${askedFirst}–${askedLast}) ends before it starts`);
   else if (askedFirst < hFirst || lastNumber === null || askedLast > lastNumber)
     problem(`the asked range (frames ${askedFirst}–${askedLast}) does not lie within the clip's frames ${hFirst}–${lastNumber ?? "(none)"}`);
+  return report;
+}
+
+// ---------------------------------------------------------------- the audit log
+
+const DOMAIN_AUDIT = enc.encode("sealcam/v1/audit-entry"); // 22
+const AUDIT_ENTRY = 200; // body 136 ‖ signature 64
+const AUDIT_BODY = 136;
+const KIND_STARTED = 4;
+const KIND_COMMITTED = 14;
+const KINDS_ENDING = new Set([1, 5, 7]); // boot, recording stopped, storage full: the recording in progress is over
+
+export interface AuditProblem {
+  /** the entry's index (as written, or where the entry stands when its own index cannot be believed) */
+  entry?: number;
+  /** for a segment cross-check: the recording and the segment's sequence number */
+  recording?: string;
+  segment?: number;
+  what: string;
+}
+
+export interface AuditReport {
+  /** whole entries in the file */
+  entries: number;
+  /** entries that name the device and whose signature verifies */
+  verified: number;
+  firstIndex: number | null;
+  lastIndex: number | null;
+  /** kind 14 entries, and those whose manifest hash is a manifest present in the folders given */
+  committed: number;
+  matched: number;
+  problems: AuditProblem[];
+  notes: string[];
+}
+
+export interface AuditOptions {
+  /** the enrolled device public key (64 lowercase hex); else the key of the log's first entry */
+  device?: string;
+  /** folders holding `<recording>-<seq>.manifest.json` files: the segments to hold the log against */
+  recordings?: string[];
+}
+
+/**
+ * Verify a camera's audit log (FORMAT.md, "The audit log"; ABI.md's kinds)
+ * and, given the recordings' folders, its "segment committed" entries against
+ * the manifests there. Throws if a file cannot be read.
+ */
+export async function verifyAuditLog(path: string, options: AuditOptions = {}): Promise<AuditReport> {
+  const file = new Uint8Array(await readFile(path));
+  const problems: AuditProblem[] = [];
+  const report: AuditReport = { entries: 0, verified: 0, firstIndex: null, lastIndex: null, committed: 0, matched: 0, problems, notes: [] };
+  if (options.device !== undefined && !/^[0-9a-f]{64}$/.test(options.device)) throw new Error("options.device must be 64 lowercase hex digits");
+  const key = options.device !== undefined ? unhex(options.device) : file.length >= 32 ? file.slice(0, 32) : null;
+
+  // The manifests present: manifest hash → recording and sequence.
+  const present = new Map<string, { recording: string; sequence: number; frames: number }>();
+  const recordingsPresent = new Set<string>();
+  for (const dir of options.recordings ?? []) {
+    for (const name of (await readdir(dir)).sort()) {
+      const m = /^([0-9a-f]{32})-([0-9]{6,})\.manifest\.json$/.exec(name);
+      if (!m) continue;
+      const manifest = parseManifest(await readFile(join(dir, name), "utf8"), []);
+      if (!manifest) continue;
+      recordingsPresent.add(manifest.recording);
+      present.set(hex(sha256(manifestMessage(manifest))), { recording: manifest.recording, sequence: manifest.sequence, frames: manifest.frame_count });
+    }
+  }
+
+  if (file.length === 0) problems.push({ what: "the log is empty" });
+  const whole = file.length - (file.length % AUDIT_ENTRY);
+  let prev: { index: bigint; hash: Uint8Array } | null = null;
+  let current: string | null = null; // the recording in progress
+  const seen = new Map<string, { started: boolean; ended: boolean; min: number; max: number }>();
+  const seenOf = (rec: string) => {
+    let s = seen.get(rec);
+    if (!s) seen.set(rec, (s = { started: false, ended: false, min: Infinity, max: -Infinity }));
+    return s;
+  };
+  const matched = new Set<string>();
+
+  for (let at = 0; at < whole; at += AUDIT_ENTRY) {
+    report.entries++;
+    const body = file.subarray(at, at + AUDIT_BODY);
+    const sig = file.subarray(at + AUDIT_BODY, at + AUDIT_ENTRY);
+    const index = u64(body, 32);
+    const kind = u32(body, 40);
+    const where = num(index);
+    const signed = concat(DOMAIN_AUDIT, body);
+    const hash = sha256(signed);
+    let believed = true;
+    if (key && !equal(body.subarray(0, 32), key)) {
+      problems.push({ entry: where, what: `entry ${index} (byte ${at}) names another device key` });
+      believed = false;
+    } else if (key) {
+      const why = strictVerify(sig, signed, key);
+      if (why) {
+        problems.push({ entry: where, what: `entry ${index} (byte ${at}): signature does not verify: ${why}` });
+        believed = false;
+      }
+    }
+    if (u32(body, 44) !== 0) problems.push({ entry: where, what: `entry ${index}: reserved bytes 44–47 are not zero` });
+    if (kind < 1 || kind > 16) problems.push({ entry: where, what: `entry ${index}: unknown kind ${kind}` });
+    // The chain, against the entry before it in the file.
+    if (prev === null) {
+      if (index === 0n && !allZero(body.subarray(104, 136))) problems.push({ entry: 0, what: "entry 0's previous entry hash is not 32 zero bytes" });
+      if (index > 0n) report.notes.push(`the log begins at entry ${index}: entries before it are not in the file`);
+    } else if (index !== prev.index + 1n) {
+      problems.push({ entry: where, what: `entry ${index} follows entry ${prev.index}: ${index > prev.index + 1n ? `entries ${prev.index + 1n}–${index - 1n} are missing` : "the chain goes back (an entry moved or repeated, or a second chain)"}` });
+    } else if (!equal(body.subarray(104, 136), prev.hash)) {
+      problems.push({ entry: where, what: `entry ${index} does not name entry ${prev.index}'s hash as its predecessor` });
+    }
+    prev = { index, hash };
+    if (!believed) continue;
+    report.verified++;
+    report.firstIndex ??= where;
+    report.lastIndex = where;
+    // What it says about recordings and segments.
+    const ref = body.subarray(72, 104);
+    const refRecording = hex(ref.subarray(0, 16));
+    if (kind === KIND_STARTED) {
+      if (current) seenOf(current).ended = true;
+      current = refRecording;
+      seenOf(current).started = true;
+    } else if (KINDS_ENDING.has(kind)) {
+      const ended = kind === 1 ? current : refRecording;
+      if (ended) seenOf(ended).ended = true;
+      current = null;
+    } else if (kind === 6 || kind === 15 || kind === 16) {
+      current = refRecording;
+      if (kind !== 6) {
+        const s = seenOf(current);
+        s.min = Math.min(s.min, num(u64(body, 56)));
+        s.max = Math.max(s.max, num(u64(body, 56)));
+      }
+    } else if (kind === KIND_COMMITTED) {
+      report.committed++;
+      const h = hex(ref);
+      const sequence = num(u64(body, 56));
+      const hit = present.get(h);
+      const rec = hit?.recording ?? current;
+      if (rec) {
+        const s = seenOf(rec);
+        s.min = Math.min(s.min, sequence);
+        s.max = Math.max(s.max, sequence);
+      }
+      if (hit) {
+        matched.add(h);
+        if (hit.sequence !== sequence || BigInt(hit.frames) !== u64(body, 64)) problems.push({ entry: where, recording: hit.recording, segment: hit.sequence, what: `entry ${index} logs sequence ${sequence}, ${u64(body, 64)} frames, for segment ${hit.sequence}'s manifest (${hit.frames} frames)` });
+      } else if (rec && recordingsPresent.has(rec)) {
+        problems.push({ entry: where, recording: rec, segment: sequence, what: `entry ${index}: segment ${sequence} of recording ${rec} was committed on the camera, but no manifest with its hash is present` });
+      }
+    }
+  }
+  if (file.length % AUDIT_ENTRY !== 0) {
+    const next = prev ? num(prev.index + 1n) : 0;
+    problems.push({ entry: next, what: `the file is ${file.length} bytes, not a whole number of 200-byte entries: a partial entry ${next} at its end` });
+  }
+  report.matched = matched.size;
+  for (const [h, seg] of present) {
+    if (matched.has(h)) continue;
+    const s = seen.get(seg.recording);
+    if (s && (s.started || s.min < seg.sequence) && (s.ended || s.max > seg.sequence)) {
+      problems.push({ recording: seg.recording, segment: seg.sequence, what: `segment ${seg.sequence} of recording ${seg.recording} is present, but the log, which covers it, has no "segment committed" entry for it` });
+    }
+  }
   return report;
 }
