@@ -22,3 +22,8 @@ export {
   formatDockPublicKey, parseDockPublicKey, provisioningPublicKey, provisioningKeyFileText,
   parseProvisioningKeyFile, readProvisioningKey, loadProvisioningKey, writeProvisioningKey,
 } from "./provisioning.ts";
+export {
+  DOCK_KEY_HRP, DOCK_SEED_BYTES, DOCK_KEY_BANNER, DOCK_KEY_KIND, type DockKeyFile,
+  generateDockSeed, formatDockKey, parseDockKey, dockPublicKey, dockKeyFileText,
+  parseDockKeyFile, readDockKey, loadDockKey, writeDockKey,
+} from "./dock.ts";

@@ -10,8 +10,8 @@
 //   SEALCAM-PROVISIONING-KEY-1…
 //
 // Also here: the text form of a dock's public key (`sealcamdock1…`), the one
-// other Ed25519 public key a configuration names. Docks have no key files of
-// their own yet; when they do, these two functions move beside them.
+// other Ed25519 public key a configuration names; dock.ts (the dock's own key
+// files) re-exports it.
 import { randomBytes } from "node:crypto";
 import type { Crypto } from "../engine/crypto.ts";
 import { readKeyFile } from "./age.ts";
@@ -33,7 +33,7 @@ export const PROVISIONING_KEY_BANNER = "# sealcam provisioning key (Ed25519): it
 export const PROVISIONING_KEY_KIND: Ed25519KeyKind = {
   label: "provisioning", banner: PROVISIONING_KEY_BANNER, secretHrp: PROVISIONING_KEY_HRP, publicHrp: PROVISIONING_PUBLIC_HRP,
 };
-/** Dock keys have only a public text form here (no key files yet). */
+/** Dock public keys' text form (dock.ts has the dock's key files). */
 const DOCK_KIND: Ed25519KeyKind = { label: "dock", banner: "", secretHrp: "", publicHrp: DOCK_PUBLIC_HRP };
 
 /** A provisioning key file, parsed: the seed and what its comments declare. */
