@@ -7,6 +7,7 @@ import { measure, type Measured } from "./stats.ts";
 import { cryptoOperations } from "./crypto.ts";
 import { measurePipeline, PROFILES, type PipelineResult } from "./pipeline.ts";
 import { measureVerify, VERIFY_SEGMENT_SECONDS } from "./verify.ts";
+import { measureDocking } from "./dock.ts";
 
 export interface BenchOptions {
   /** Fewer, shorter rounds: for a smoke run, not for figures. */
@@ -107,6 +108,24 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult[
     print(`  recording: ${(v.ageBytes / 1e6).toFixed(1)} MB of .age, ${v.frames} frames, ${v.segments} segments; verdicts: all intact`);
     print(`  verify --identity: ${mb(ours.seconds).toFixed(0)} MB/s = ${(v.videoSeconds / ours.seconds).toFixed(0)}x real time of 1080p30 video (${v.videoMegabytesPerSecond.toFixed(2)} MB/s)`);
     results.push({ title: `Verify a recording, ${v.profile.name}`, bytes: v.ageBytes, rows: v.rows });
+  }
+  if (!options.filter || "docking".includes(options.filter.toLowerCase())) {
+    const cameras = 50;
+    const d = await measureDocking({ cameras, seconds: options.quick ? 2 : 10 });
+    try {
+      const mb = (s: number) => (d.bytes / s / 1e6).toFixed(1);
+      print("");
+      print(`Docking: ${cameras} cameras at once to one dock on loopback, each with ${(d.segments / cameras).toFixed(0)} segments of the fixture (640x360, 1 s segments) in its own flash`);
+      print(`  ${"implementation".padEnd(44)} ${"wall time".padStart(9)} ${"throughput".padStart(10)}  ${"segments/s".padStart(10)}  ratio`);
+      print(`  ${"sealcam dock: auth, upload, checks, receipts".padEnd(44)} ${(d.seconds.toFixed(2) + " s").padStart(9)} ${(mb(d.seconds) + " MB/s").padStart(10)}  ${(d.segments / d.seconds).toFixed(0).padStart(10)}`);
+      if (d.referenceSeconds !== undefined) {
+        print(`  ${"bare node:http PUT of the same bytes".padEnd(44)} ${(d.referenceSeconds.toFixed(2) + " s").padStart(9)} ${(mb(d.referenceSeconds) + " MB/s").padStart(10)}  ${(d.segments / d.referenceSeconds).toFixed(0).padStart(10)}  ${(d.referenceSeconds / d.seconds).toFixed(2)}x`);
+      }
+      print(`  ${d.segments} segments (${(d.bytes / 1e6).toFixed(1)} MB) uploaded, ${d.receipts} receipts accepted by the cameras' modules, every queue emptied`);
+      results.push({ title: `Docking, ${cameras} cameras`, bytes: d.bytes, rows: [] });
+    } finally {
+      d.cleanup();
+    }
   }
   const targets = results.filter((r) => r.target);
   if (targets.length) {

@@ -6,6 +6,7 @@ import { SealcamError, EXIT } from "../errors.ts";
 // recorder cost start-up time every other command should not pay.
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
+  shift: { summary: "a simulated shift end to end: pre-event trigger, recordings, a power cut, docking, custody checks (npm start)", run: (args) => import("./shift.ts").then((m) => m.shiftCommand(args)) },
   demo: { summary: "seal and sign a second of synthetic frames with the firmware module, then open and verify them", run: (args) => import("./demo.ts").then((m) => m.demoCommand(args)) },
   record: { summary: "record H.264 frames into sealed, signed segments (the fixture, ffmpeg, a file or stdin)", run: (args) => import("./record.ts").then((m) => m.recordCommand(args)) },
   bench: { summary: "measure the module beside node:crypto, libsodium, noble (the issue's targets)", run: (args) => import("./bench.ts").then((m) => m.benchCommand(args)) },
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   flash: { summary: "list or export the committed segments of a camera's flash image (never changes it)", run: (args) => import("./flash.ts").then((m) => m.flashCommand(args)) },
   keygen: { summary: "make the force's age identity and a camera's device key (--out DIR)", run: (args) => import("./keygen.ts").then((m) => m.keygenCommand(args)) },
   provision: { summary: "the force's provisioning key, and camera configurations signed with it (keygen, sign, show)", run: (args) => import("./provision.ts").then((m) => m.provisionCommand(args)) },
+  dock: { summary: "the dock: its key (keygen) and the service cameras upload segments and audit logs to (serve)", run: (args) => import("./dock.ts").then((m) => m.dockCommand(args)) },
 };
 
 export function usage(): string {
