@@ -15,7 +15,7 @@ import { Crypto } from "../host/engine/crypto.ts";
 import { instantiateV8 } from "../host/engine/index.ts";
 import { createDock, type DockApp } from "../host/dock/server.ts";
 import { DEVICES_DIR } from "../host/dock/store.ts";
-import { parseDevicePublicKey } from "../host/keys/index.ts";
+import { parseDevicePublicKey, readDockKey } from "../host/keys/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sealcam-flash-dock-"));
 const k = (f: string) => join(dir, "k", f);
@@ -45,10 +45,8 @@ before(async () => {
     assert.equal(r.code, 0, r.err);
   }
   device = parseDevicePublicKey(keyLine(k("device.pub"), "sealcamdev1"));
-  const seed = readFileSync(join(dir, "dock.key"), "utf8");
-  const { parseDockKeyFile } = await import("../host/keys/index.ts");
   const crypto = new Crypto(await instantiateV8("release"));
-  dock = await createDock({ store: join(dir, "store"), dockSeed: parseDockKeyFile(seed).seed, enrolled: [device], crypto });
+  dock = await createDock({ store: join(dir, "store"), dockSeed: readDockKey(join(dir, "dock.key")).seed, enrolled: [device], crypto });
   url = await dock.listen({ host: "127.0.0.1", port: 0 });
 });
 

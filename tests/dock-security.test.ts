@@ -6,12 +6,14 @@
 //   - a dock whose key the camera's configuration does not pin is refused by
 //     the camera's module before anything is sent; an unenrolled device is
 //     refused by the dock; either way the camera keeps every segment;
+//   - a pre-event buffer never triggered leaves nothing in an image of the
+//     flash that the force identity could open (no age header exists);
 //   - a forged receipt, and a genuine receipt for another segment, are
 //     refused by the module, and the segment is kept;
 //   - a replayed upload is idempotent: the same receipt, nothing rewritten.
 import { before, after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Crypto } from "../host/engine/crypto.ts";
@@ -153,6 +155,35 @@ describe("docking: the security cases, with the real module", () => {
       await strict.app.close();
       booted.flash.close();
     }
+  });
+
+  it("pre-event: an image of the flash holds nothing the force identity could open of a buffer never triggered", async () => {
+    const camera = enrolCamera(force, { segmentSeconds: 1, preEventSeconds: 1 });
+    const image = join(work, `buffer-${++n}.flash`);
+    let t = T0;
+    const booted = await bootCamera(force, camera, image, { geometry: GEOMETRY, policy: POLICY, clock: () => BigInt(Math.round(t)) });
+    booted.recorder.buffer();
+    t = feedFrames(booted.recorder, frames, 150, t);
+    const expired = booted.events.filter((e) => e.kind === 12).length;
+    const parked = booted.events.filter((e) => e.kind === 11).length - expired;
+    assert.ok(expired >= 1 && parked >= 1, `some segments expired (${expired}), one is parked (${parked})`);
+    // The thief's image, taken while segments are parked and others have expired.
+    const stolen = readFileSync(image);
+    booted.recorder.stop();
+    booted.flash.close();
+    for (const [what, bytes] of [["taken while buffering", stolen], ["after the stop", readFileSync(image)]] as const) {
+      // No age header anywhere: no stanza was ever written for a buffered segment, so no identity can open one.
+      assert.equal(bytes.indexOf("age-encryption.org/v1"), -1, `${what}: no age header in the image`);
+      assertNoPlaintext(what, bytes);
+    }
+    assert.ok(stolen.some((b, i) => i > GEOMETRY.pageBytes && b !== 0xff), "the stolen image does hold the buffered (sealed) bytes");
+    // Booting the stolen image keeps nothing of them: uncommitted, so erased.
+    const copy = join(work, `stolen-${n}.flash`);
+    writeFileSync(copy, stolen);
+    const thief = await bootCamera(force, camera, copy, { geometry: GEOMETRY, policy: POLICY });
+    assert.equal(thief.store.list().length, 0);
+    assert.ok(thief.store.recovered.discarded.length >= 1, "the parked segment is discarded at boot");
+    thief.flash.close();
   });
 
   it("a forged receipt, and a genuine receipt for another segment, are refused by the module; the segment is kept", async () => {

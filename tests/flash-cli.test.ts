@@ -59,7 +59,7 @@ describe("sealcam record --flash and sealcam flash", () => {
     assertCleanError(sealcam("flash", "ls", image, "--board", badBoard), /unknown member 'wear'/);
     assertCleanError(sealcam("flash", "ls", image), /bytes, but the geometry makes/);
     assertCleanError(sealcam("flash", "ls", join(dir, "missing.img")), /no such flash image/);
-    assertCleanError(sealcam("flash", "frobnicate", image), /say ls or export/);
+    assertCleanError(sealcam("flash", "frobnicate", image), /say ls, export or dock/);
     assertCleanError(sealcam("flash", "export", image, "--board", "sim-small"), /export needs --out/);
   });
 });

@@ -9,11 +9,46 @@ import type { FlashStore } from "../flash/store.ts";
 import { manifestBlob } from "../evidence/manifest.ts";
 import type { Recorder } from "./recorder.ts";
 
+/** The camera's clock, where the host can set it (µs since the Unix epoch). */
+export interface SettableClock {
+  now(): bigint;
+  set(us: bigint): void;
+}
+
+export interface DockingCameraOptions {
+  /**
+   * The camera's clock: once the module has authenticated the dock, a camera
+   * clock more than `clockToleranceUs` away from the time in the dock's signed
+   * hello is set to it, and the change is logged (audit kind 13, old and new).
+   */
+  clock?: SettableClock;
+  /** Default 2 s. */
+  clockToleranceUs?: bigint;
+}
+
+/** Offset of the dock's time in its hello (FORMAT.md "Dock hello"). */
+const HELLO_TIME = 64;
+
 /** A DockingCamera over a configured recorder and the flash store it records into. */
-export function dockingCamera(recorder: Recorder, store: FlashStore): DockingCamera {
+export function dockingCamera(recorder: Recorder, store: FlashStore, options: DockingCameraOptions = {}): DockingCamera {
+  const tolerance = options.clockToleranceUs ?? 2_000_000n;
   return {
     device: recorder.devicePublicKey,
-    dockAuth: (hello) => recorder.dockAuth(hello),
+    dockAuth: (hello) => {
+      const answer = recorder.dockAuth(hello);
+      // Only a hello the module accepted (signed by the pinned dock) sets the clock.
+      const clock = options.clock;
+      if (clock) {
+        const dockTime = Buffer.from(hello.buffer, hello.byteOffset, hello.byteLength).readBigUInt64LE(HELLO_TIME);
+        const old = clock.now();
+        const off = dockTime > old ? dockTime - old : old - dockTime;
+        if (off > tolerance) {
+          clock.set(dockTime);
+          recorder.auditNote(13, old, dockTime);
+        }
+      }
+      return answer;
+    },
     checkReceipt: (receipt, subject) => recorder.checkReceipt(receipt, subject),
     auditNote: (kind, a, b, ref) => recorder.auditNote(kind, a, b, ref),
     queue: () => store.list().map((s) => ({ id: s.id, blob: manifestBlob(s.manifest), manifest: s.manifest })),

@@ -181,7 +181,7 @@ export async function recordCommand(args: string[]): Promise<number> {
   const outExisted = existsSync(out);
   let keyCreated: string | undefined;
   let recorder: Recorder | undefined;
-  let store: { sink: SegmentSink; audit: AuditSink; close(): void } | undefined;
+  let store: { sink: SegmentSink; audit: AuditSink; close(): void; discarded: number; committed: number } | undefined;
   let committed = 0;
   let fingerprint = "";
   try {
@@ -193,10 +193,11 @@ export async function recordCommand(args: string[]): Promise<number> {
     if (board) {
       const device = FlashDevice.open(out, board.flash);
       const flash = FlashStore.boot(device, (line) => console.log(line), board.policy);
-      store = { sink: flash.sink(), audit: flash.audit, close: () => device.close() };
+      const found = flash.recovered;
+      store = { sink: flash.sink(), audit: flash.audit, close: () => device.close(), discarded: found.discarded.length, committed: found.committed.length };
     } else {
       const dirStore = SegmentStore.open(out, { log: (line) => console.log(line) });
-      store = { sink: dirStore, audit: dirStore.audit, close: () => dirStore.close() };
+      store = { sink: dirStore, audit: dirStore.audit, close: () => dirStore.close(), discarded: 0, committed: 0 };
     }
     recorder = await Recorder.create({
       store: store.sink,
@@ -236,6 +237,8 @@ export async function recordCommand(args: string[]): Promise<number> {
       seed.fill(0);
     }
     fingerprint = deviceFingerprint(publicKey);
+    // What the boot threw away was an interrupted segment: a power loss, logged (audit kind 8).
+    if (store.discarded > 0) recorder.auditNote(8, store.discarded, store.committed);
     if (signed) {
       const c = parseConfig(signed.config);
       console.log(`config      serial ${c.serial}, signed by ${formatProvisioningPublicKey(signed.publicKey)}`);

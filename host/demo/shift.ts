@@ -156,9 +156,14 @@ export async function runShift(options: ShiftOptions = {}): Promise<boolean> {
   now += 6 * 3600 * 1_000_000;
   const queued = camera.store.list().length;
   const usedBefore = camera.store.usedBlocks;
-  const docked = await dockCamera(dockingCamera(camera.recorder, camera.store), url);
+  // The camera's clock was set wrong (it thinks it is 08:00 today): the dock sets it, and the camera logs the change.
+  const settable = { now: () => BigInt(Math.round(now)), set: (us: bigint) => void (now = Number(us)) };
+  const clockBefore = now;
+  const docked = await dockCamera(dockingCamera(camera.recorder, camera.store, { clock: settable }), url);
   print(`${clockText(now)}  docked: ${docked.segments} of ${queued} segments uploaded (${(docked.bytes / 1e6).toFixed(1)} MB), ` +
     `${docked.receipts} receipts checked by the module, flash blocks in use ${usedBefore} → ${camera.store.usedBlocks} (the audit log's)`);
+  print(`          the dock set the camera's clock: ${clockText(clockBefore)} → ${new Date(Math.floor(now / 1000)).toISOString().replace("T", " ").slice(0, 19)} UTC (logged)`);
+  expect("the camera's clock was set from the dock and logged", Math.abs(now - Date.now() * 1000) < 60e6);
   expect("every queued segment docked", docked.segments === queued && camera.store.list().length === 0);
   expect("nothing refused while docking", docked.errors.length === 0);
   await dock.close();
