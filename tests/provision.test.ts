@@ -550,7 +550,12 @@ describe("host/camera/config.ts", () => {
   it("a camera (the module's camera_configure) takes what signConfig writes, under its pinned key only", async () => {
     // The ABI directly (docs/ABI.md "Secure block", "Signed configuration"), no recorder.
     const events: [number, bigint, bigint][] = [];
-    const instance = await instantiateV8("release", { event: (kind, a, b) => void events.push([kind, BigInt(a), BigInt(b)]) });
+    const logged: Uint8Array[] = [];
+    const instance = await instantiateV8("release", {
+      event: (kind, a, b) => void events.push([kind, BigInt(a), BigInt(b)]),
+      audit_write: (ptr, len) => (logged.push(new Uint8Array(instance.memory.buffer, ptr, len).slice()), 0),
+      clock_us: () => 0n,
+    });
     const camera = new ModuleCrypto(instance);
     const x = instance.exports as Record<string, any>;
     const io = x.io_ptr() >>> 0;
@@ -565,6 +570,7 @@ describe("host/camera/config.ts", () => {
     secure.set(deviceSeed, 8);
     secure.set(edPublicRaw(edPrivate(seed)), 40);
     assert.equal(x.camera_init(io, put(secure)), 0, "camera_init");
+    assert.equal(x.audit_start(io, 0), 0, "audit_start: a new log");
     const dock = newEd25519Public();
     const configure = (serial: number, by: Uint8Array, forDevice = device): number => {
       const blob = signConfig(crypto, by, { ...settings(), device: forDevice, serial, dock });
@@ -579,5 +585,7 @@ describe("host/camera/config.ts", () => {
     assert.equal(configure(3, seed), 17, "the same serial: ERR_ROLLBACK");
     assert.equal(configure(4, seed), 0, "a higher serial: accepted");
     assert.deepEqual(events.map(([kind, a]) => [kind, a]), [[6, 3n], [7, 16n], [7, 16n], [7, 17n], [6, 4n]]);
+    // Each acceptance and refusal is in the signed audit log too: boot, then kinds 2 and 3 with the serial or code.
+    assert.deepEqual(logged.map((e) => Buffer.from(e).readUInt32LE(40)), [1, 2, 3, 3, 3, 2]);
   });
 });
