@@ -557,6 +557,42 @@ for (const build of BUILDS) {
       assert.deepEqual(r.problems.map((p) => p.kind), ["segment-gap"], "the loss is named, nothing else");
     });
 
+    it("a loss right after an expiry is a loss, not the pre-event start: no flag, and the verifier names the missing segments", async () => {
+      // Review finding: the flag used to go on the next manifest committed after an expiry, so a host
+      // that failed the first kept segments' commits could pass their loss off as the evidence's start.
+      for (const lose of [2, 3]) {
+        const s = await camera(build, preConfig(2_000_000n));
+        assert.equal(s.h.buffer(), OK);
+        feed(s, 0, 45); // 1 s segments, a 2 s window: 0 and 1 expire; 2 and 3 parked; 4 open
+        assert.deepEqual(events(s.h, 12).map(([seq]) => seq), [0, 1]);
+        // The host fails the first `lose` kept segments' commits (each call arms a failure of itself).
+        let unparks = 0;
+        s.h.onImport = (name) => {
+          if (name === "storage_unpark" && ++unparks <= lose) s.h.failAt("storage_unpark", 1);
+        };
+        assert.equal(s.h.trigger(), OK);
+        // Segment 4, open at the trigger, commits when it closes (frame 50): its unpark is the third.
+        for (let i = 45; i < 60; i++) s.frame(at(i), unit(i), i % 10 === 0);
+        s.h.onImport = undefined;
+        assert.equal(s.h.stop(), OK);
+        assert.deepEqual(sequences(s.h.dropped), lose === 2 ? [0, 1, 2, 3] : [0, 1, 2, 3, 4], "the expired and the lost");
+        const manifests = s.h.committed.map((g) => manifestFromBlob(g.manifest!));
+        assert.ok(manifests.every((m) => !m.pre_event_start), `losing ${lose}: no manifest carries the pre-event start (${manifests.map((m) => m.sequence)})`);
+        const r = await custody(s.h);
+        assert.equal(r.intact, false, `losing ${lose}: not intact`);
+        assert.equal(r.pre_event_start, null);
+      }
+      // Without the loss the same recording begins at its pre-event start (the check above can fail).
+      const s = await camera(build, preConfig(2_000_000n));
+      assert.equal(s.h.buffer(), OK);
+      feed(s, 0, 45);
+      assert.equal(s.h.trigger(), OK);
+      feed(s, 45, 60);
+      assert.equal(s.h.stop(), OK);
+      const r = await custody(s.h);
+      assert.ok(r.intact && r.pre_event_start?.segment === 2, JSON.stringify(r.pre_event_start));
+    });
+
     it("storage full while buffering: the open segment aborted, every parked one dropped, keys wiped, the recording ended", async () => {
       const s = await camera(build, preConfig(10_000_000n));
       const keys = trackKeys(s.h);

@@ -76,6 +76,12 @@ let head: i32 = 0; // ring index of the oldest slot
 let used: i32 = 0; // slots in use
 /** A segment of the recording expired and no manifest has been committed since. */
 let startPending = false;
+/**
+ * The sequence right after the last expired one: only a segment with this
+ * number can start the evidence. If it is lost (it failed to commit), the
+ * next manifest carries no flag, and a verifier sees the loss as a gap.
+ */
+let startSequence: u32 = 0;
 let kept: u64 = 0; // parked segments the trigger committed
 let keptFirst: u64 = 0; // first frame of the first of them
 let drawn: usize = 0; // groups of ephemerals drawn into POOL by parkDraw,
@@ -95,6 +101,7 @@ export function parkReset(): void {
   head = 0;
   used = 0;
   startPending = false;
+  startSequence = 0;
   kept = 0;
   keptFirst = 0;
 }
@@ -151,6 +158,7 @@ export function parkExpireOldest(): void {
   storage_drop(RECORDING, sequence);
   memory.fill(PREV_MANIFEST, 0, 32);
   startPending = true;
+  startSequence = sequence + 1;
   event(EV_EXPIRED, <u64>sequence, count);
   auditAppend(AUDIT_SEGMENT_EXPIRED, <u64>sequence, count, auditRecordingRef());
 }
@@ -178,9 +186,15 @@ export function parkDropAll(): void {
   }
 }
 
-/** True while the next manifest committed must carry flag bit 1 (pre-event start). */
-export function preEventPending(): bool {
-  return startPending;
+/**
+ * True when the manifest of segment `sequence`, about to be committed, must
+ * carry flag bit 1 (pre-event start): a segment expired since the last
+ * commit, and this is the segment right after the last expired one. A
+ * segment lost in between (one that failed to commit) is a loss, not an
+ * expiry: the manifest that follows it carries no flag.
+ */
+export function preEventStart(sequence: u32): bool {
+  return startPending && sequence == startSequence;
 }
 
 /** A manifest was committed: the pre-event start, if pending, is recorded in it. */
@@ -278,7 +292,7 @@ export function commitParked(
 ): i32 {
   if (storage_unpark(RECORDING, sequence, header, headerLen, DIGEST) != 0) return dropFailed(sequence);
   const blob = manifestSeal(
-    PK, RECORDING, sequence, isFinal, startPending, first, count, firstTime, lastTime,
+    PK, RECORDING, sequence, isFinal, preEventStart(sequence), first, count, firstTime, lastTime,
     <u64>headerLen + payloadBytes, DIGEST, PREV_MANIFEST, SK, NEXT_MANIFEST,
   );
   if (storage_commit_parked(RECORDING, sequence, blob, MANIFEST_BLOB_BYTES) != 0) {

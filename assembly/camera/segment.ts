@@ -24,7 +24,7 @@ import { segmentHeader, trailerType, trailerSeal, trailerWipe, SEGMENT_HEADER_BY
 import { manifestSeal, manifestWipe, MANIFEST_BLOB_BYTES } from "../evidence/manifest";
 import { RECIPIENT_SLOTS, SK, PK, RECIPIENTS, RECORDING, CHAIN, FRAME_CTX } from "./state";
 import {
-  PREV_MANIFEST, parkReset, parkFull, parkPush, parkExpireOldest, parkEphemerals, commitParked, preEventPending, preEventCommitted,
+  PREV_MANIFEST, parkReset, parkFull, parkPush, parkExpireOldest, parkEphemerals, commitParked, preEventStart, preEventCommitted,
 } from "./park";
 import { auditAppend, auditRecordingRef, AUDIT_SEGMENT_COMMITTED, AUDIT_SEGMENT_ABORTED } from "./audit";
 
@@ -175,7 +175,7 @@ export function closeSegment(isFinal: bool, lastTime: u64): i32 {
   if (segBuffered) return parkSegment(isFinal, lastTime);
   if (storage_digest(DIGEST) != 0) return abortSegment(ERR_STORAGE);
   const blob = manifestSeal(
-    PK, RECORDING, seq, isFinal, preEventPending(), segFirst, segCount, segFirstTime, lastTime,
+    PK, RECORDING, seq, isFinal, preEventStart(seq), segFirst, segCount, segFirstTime, lastTime,
     streamSealedBytes(), DIGEST, PREV_MANIFEST, SK, NEXT_MANIFEST,
   );
   if (storage_commit(blob, MANIFEST_BLOB_BYTES) != 0) return abortSegment(ERR_STORAGE);

@@ -62,6 +62,10 @@ export const READ_CHUNK_BYTES = 64 * 1024;
 
 // Block states.
 const FREE = 0, USED = 1, DIRTY = 2;
+// Audit entry fields (FORMAT.md "The audit log") the boot reads: kind 11,
+// "receipt accepted", with a = 1 (a segment's receipt) and ref = its manifest hash.
+const AUDIT_KIND = 40, AUDIT_A = 56, AUDIT_REF = 72, AUDIT_RECEIPT_ACCEPTED = 11;
+
 /** Owner of an audit block (never a 40-hex object id). */
 const AUDIT_OWNER = "audit";
 
@@ -90,6 +94,13 @@ export interface BootReport {
   failed: number[];
   /** The audit log found: entries and blocks kept. */
   audit: { entries: number; blocks: number };
+  /**
+   * Committed segments whose bytes no longer match their commit record (the
+   * flash decayed: no operation of the store leaves a valid commit record over
+   * other bytes). They are evidence without a receipt, so they are neither
+   * erased nor offered to a dock: their blocks stay in use, for examination.
+   */
+  damaged: DiscardedObject[];
   milliseconds: number;
 }
 
@@ -134,7 +145,7 @@ export class FlashStore {
     this.dataPerBlock = g.pageBytes * (g.pagesPerBlock - 1);
     this.state = new Uint8Array(g.blocks).fill(USED);
     this.owner = new Array<string>(g.blocks).fill("");
-    this.recovered = { committed: [], discarded: [], erased: [], failed: [], audit: { entries: 0, blocks: 0 }, milliseconds: 0 };
+    this.recovered = { committed: [], discarded: [], erased: [], failed: [], audit: { entries: 0, blocks: 0 }, damaged: [], milliseconds: 0 };
     this.access = {
       device,
       allocate: (id, name) => this.allocate(id, name),
@@ -204,10 +215,36 @@ export class FlashStore {
       }
     }
 
+    // The audit log first: it says which segments the module accepted a
+    // dock's receipt for, which tells an interrupted deletion from decay.
+    const audit = recoverAudit(auditScans);
+    for (const { scan, why } of audit.discard) discards.push({ id: null, name: null, blocks: [scan.block], why });
+    store.auditLog = new FlashAudit(store.auditAccess(), audit.keep, audit.nextSerial);
+    report.audit = { entries: store.audit.entryCount, blocks: store.audit.blockCount };
+    const receipted = new Set<string>();
+    for (const entry of store.audit.entries(0)) {
+      const view = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
+      if (view.readUInt32LE(AUDIT_KIND) === AUDIT_RECEIPT_ACCEPTED && view.readBigUInt64LE(AUDIT_A) === 1n) {
+        receipted.add(view.subarray(AUDIT_REF, AUDIT_REF + 32).toString("hex"));
+      }
+    }
+
     const found: StoredSegment[] = [];
     for (const id of [...groups.keys()].sort()) {
       const group = groups.get(id)!;
-      const result = store.check(id, group.members, group.commits);
+      let result = store.check(id, group.members, group.commits);
+      if (typeof result !== "string" && "damaged" in result) {
+        const damaged = result.damaged;
+        // A store without an audit log (the store's own tests) cannot tell the two apart: as before, erase.
+        if (store.audit.entryCount === 0 || receipted.has(Buffer.from(damaged.manifestHash).toString("hex"))) {
+          // The dock has it (the module accepted its receipt): a deletion a power cut interrupted.
+          result = "its bytes do not match its commit record's SHA-256, and the module accepted the dock's receipt for it (an interrupted deletion)";
+        } else {
+          report.damaged.push({ id, name: nameOfId(id), blocks: damaged.blocks, why: "its bytes do not match its committed SHA-256, and no dock's receipt for it was accepted (the flash decayed)" });
+          log(`flash: segment ${nameOfId(id)}, blocks ${damaged.blocks.join(", ")}: its bytes do not match its committed SHA-256 and no receipt for it was accepted (the flash decayed); kept for examination, not docked, never erased without a receipt`);
+          continue;
+        }
+      }
       if (typeof result !== "string") {
         found.push(result);
         continue;
@@ -217,11 +254,6 @@ export class FlashStore {
       const order = [...group.members].sort((x, y) => Number(withCommit.has(y.block)) - Number(withCommit.has(x.block)) || y.ordinal - x.ordinal);
       discards.push({ id, name: nameOfId(id), blocks: order.map((m) => m.block), why: result });
     }
-
-    const audit = recoverAudit(auditScans);
-    for (const { scan, why } of audit.discard) discards.push({ id: null, name: null, blocks: [scan.block], why });
-    store.auditLog = new FlashAudit(store.auditAccess(), audit.keep, audit.nextSerial);
-    report.audit = { entries: store.audit.entryCount, blocks: store.audit.blockCount };
 
     for (const s of found) store.objects.set(s.id, s);
     report.committed.push(...store.list().map((s) => s.id));
@@ -382,7 +414,7 @@ export class FlashStore {
   }
 
   /** Checks one object found at boot: its StoredSegment, or why it is not a segment. */
-  private check(id: string, members: { block: number; ordinal: number }[], commits: { block: number; page: number; record: CommitRecord }[]): StoredSegment | string {
+  private check(id: string, members: { block: number; ordinal: number }[], commits: { block: number; page: number; record: CommitRecord }[]): StoredSegment | { damaged: StoredSegment } | string {
     if (commits.length === 0) return "no commit record (a segment interrupted before its commit, or a parked pre-event segment)";
     if (commits.length > 1) return `${commits.length} commit records`;
     const { record, block, page } = commits[0];
@@ -414,7 +446,10 @@ export class FlashStore {
     // In `.age` order (a pre-event segment's header, stored last, first), a block's worth at a time.
     const hash = createHash("sha256");
     for (let at = 0; at < record.length; at += this.dataPerBlock) hash.update(this.ageRange(segment, at, Math.min(this.dataPerBlock, record.length - at)));
-    if (hash.digest("hex") !== record.sha256) return "its bytes do not match its commit record's SHA-256 (an interrupted deletion)";
+    // A valid commit record over other bytes is not something a power cut
+    // leaves (deletion erases the commit record's block first): it is decay,
+    // and the segment is still evidence with no receipt. Kept, not erased.
+    if (hash.digest("hex") !== record.sha256) return { damaged: segment };
     return segment;
   }
 
