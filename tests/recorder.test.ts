@@ -65,6 +65,31 @@ function streamFrames(plain: Uint8Array): Uint8Array[] {
 }
 
 describe("recorder", () => {
+  it("a commit listener that throws does not turn a committed segment into an aborted one", async () => {
+    const identity = await generateX25519Identity();
+    const recipient = parseRecipient(await identityToRecipient(identity));
+    const dir = mkdtempSync(join(tmpdir(), "sealcam-recorder-"));
+    try {
+      const events: CameraEvent[] = [];
+      const recorder = await Recorder.create({
+        store: SegmentStore.open(dir), entropy: seededEntropy("listener"), onEvent: (e) => events.push(e),
+        onCommit: () => {
+          throw new Error("a broken listener");
+        },
+      });
+      recorder.configure({ deviceSeed: new Uint8Array(32).fill(4), recipients: [recipient], segmentSeconds: 1 });
+      recorder.start();
+      for (const f of frames(90, () => 2000)) recorder.frame(f);
+      const summary = recorder.stop();
+      assert.equal(summary.segments.length, 3);
+      assert.equal(summary.aborted, 0);
+      assert.deepEqual(events.filter((e) => e.kind === 4), [], "no segment aborted");
+      assert.equal(readdirSync(dir).filter((f) => f.endsWith(".manifest.json")).length, 3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("same entropy and clock: byte-identical segments from every build; large frames arrive whole", async () => {
     const identity = await generateX25519Identity();
     const recipient = parseRecipient(await identityToRecipient(identity));

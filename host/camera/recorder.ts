@@ -252,7 +252,14 @@ export class Recorder {
 
   private committedSegment(segment: CommittedSegment): void {
     this.committed.push(segment);
-    this.onCommit(segment);
+    // The store has committed it: a failing listener must not turn that into
+    // a failed import (the module would log the segment as aborted and chain
+    // over a segment that exists).
+    try {
+      this.onCommit(segment);
+    } catch {
+      // As for a broken event logger.
+    }
   }
 
   private view(ptr: number, len: number): Uint8Array {

@@ -268,7 +268,15 @@ export async function dockCamera(camera: DockingCamera, url: string, opts: Docki
         summary.kept.push(item.id);
         continue;
       }
-      camera.deleteSegment(item.id);
+      try {
+        camera.deleteSegment(item.id);
+      } catch (e) {
+        // The dock has it and the receipt was accepted; the flash would not erase it now (a worn block):
+        // it stays queued, and the next docking gets the same receipt and tries again.
+        summary.errors.push(`segment ${item.id}: stored by the dock, but it could not be deleted (${messageOf(e)}); kept`);
+        summary.kept.push(item.id);
+        continue;
+      }
       summary.segments++;
       log(`segment ${item.id}: stored by the dock, receipt accepted, deleted`);
       try {

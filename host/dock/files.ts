@@ -4,9 +4,9 @@
 // links), whole-file SHA-256, and a per-key lock for the steps that must not
 // interleave.
 import { createHash, randomBytes } from "node:crypto";
-import { constants, createReadStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { DockError } from "./errors.ts";
 
 /** One promise chain per key: `run` calls for the same key never overlap. */
@@ -101,23 +101,46 @@ export async function place(src: string, dst: string, small: boolean): Promise<v
     if (code(e) === "EEXIST") return samePlaced(src, dst, small);
     if (!NO_HARD_LINKS.has(code(e))) throw e;
   }
-  try {
-    await copyFile(src, dst, constants.COPYFILE_EXCL);
-  } catch (e) {
-    if (code(e) === "EEXIST") return samePlaced(src, dst, small);
-    throw e;
-  }
-  const fh = await open(dst, "r");
+  // No hard links: copy beside the source (never under the evidence name),
+  // fsync, then rename into place only if the name is still free, so a crash
+  // mid-copy leaves nothing partial under `dst` (the copy is tidied with the
+  // rest of incoming/).
+  const tmp = `${src}.copy`;
+  await copyFile(src, tmp);
+  const fh = await open(tmp, "r");
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
+  if (await exists(dst)) {
+    await rm(tmp, { force: true });
+    return samePlaced(src, dst, small);
+  }
+  await rename(tmp, dst);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if (code(e) === "ENOENT") return false;
+    throw e;
+  }
+}
+
+/** SHA-256 of a file, streamed. */
+async function fileHash(path: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest("hex");
 }
 
 async function samePlaced(src: string, dst: string, small: boolean): Promise<void> {
   const [a, b] = await Promise.all([stat(src), stat(dst)]);
   if (a.ino === b.ino && a.dev === b.dev) return;
-  if (small && a.size === b.size && (await readFile(src)).equals(await readFile(dst))) return;
-  throw new DockError(500, `${dst} already exists with other contents; the dock never overwrites evidence`);
+  // Same bytes under another inode: a copy (no hard links) an interrupted commit already placed.
+  if (a.size === b.size && (small ? (await readFile(src)).equals(await readFile(dst)) : (await fileHash(src)) === (await fileHash(dst)))) return;
+  throw new DockError(500, `${basename(dst)} already exists in the store with other contents; the dock never overwrites evidence`);
 }
