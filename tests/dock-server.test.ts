@@ -166,6 +166,16 @@ test("an unenrolled device is refused at hello and at auth, and nothing is store
   await app.close();
 });
 
+test("a flood of hellos naming a camera does not push its challenge out (review finding: the dock kept four per device)", async () => {
+  const cam = camera();
+  const { app } = await startDock([cam]);
+  const h = await call(app, "POST", "/v1/hello", { json: { device: hex(cam.device) } });
+  const hello = Buffer.from(h.body.hello, "hex");
+  for (let i = 0; i < 200; i++) assert.equal((await call(app, "POST", "/v1/hello", { json: { device: hex(cam.device) } })).status, 200);
+  const a = await call(app, "POST", "/v1/auth", { json: { device: hex(cam.device), challenge: hex(hello.subarray(32, 64)), answer: hex(cam.dockAuth(hello)) } });
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+});
+
 test("a bad answer is refused: another key, a challenge never issued, answered twice, or older than a minute", async () => {
   const cam = camera();
   const other = camera();

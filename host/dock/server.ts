@@ -9,7 +9,7 @@
 // answers every refusal as `{"error": "one line"}` and never a stack trace.
 // The evidence checks (manifests, signatures, chains) are sealcam's own:
 // validateManifest and the module's strict Ed25519.
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Crypto } from "../engine/crypto.ts";
 import { SealcamError, EXIT } from "../errors.ts";
@@ -24,7 +24,11 @@ import { DockStore, type UploadState } from "./store.ts";
 
 /** A challenge is good for one answer within this long (FORMAT.md, "Device answer"). */
 export const CHALLENGE_MS = 60_000;
-const MAX_CHALLENGES_PER_DEVICE = 4;
+// A challenge (32 bytes) is 16 random bytes, the dock's time in ms (u64 LE)
+// and the first 8 bytes of HMAC-SHA-256 under a secret drawn at start, over
+// the device key and those 24 bytes: the dock keeps no table of challenges
+// issued, so no number of hellos can push a camera's challenge out.
+const CHALLENGE_NONCE = 16, CHALLENGE_TIME = 16, CHALLENGE_MAC = 24;
 const MAX_SESSIONS_PER_DEVICE = 4;
 const INDEX_LIMIT = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -119,7 +123,11 @@ export async function createDock(options: DockOptions): Promise<DockApp> {
   }
 
   // Challenges issued (per device, the last few) and sessions (bearer tokens).
-  const challenges = new Map<string, { challenge: Uint8Array; at: number }[]>();
+  const challengeKey = randomBytes(32);
+  const challengeMac = (device: string, head: Uint8Array): Buffer =>
+    createHmac("sha256", challengeKey).update(Buffer.from(device, "hex")).update(head).digest().subarray(0, 8);
+  /** Challenges answered, until they expire: each is good for one answer. Only valid answers add to it. */
+  const answered = new Map<string, number>();
   const sessions = new Map<string, { device: string; expires: number }>();
   const sessionDevice = new WeakMap<FastifyRequest, string>();
 
@@ -177,12 +185,11 @@ export async function createDock(options: DockOptions): Promise<DockApp> {
       log(`dock: hello refused: device ${device.slice(0, 16)}… is not enrolled`);
       throw new DockError(403, "this device is not enrolled at this dock");
     }
-    const now = nowMs();
-    const challenge = new Uint8Array(randomBytes(32));
-    const list = (challenges.get(device) ?? []).filter((c) => now - c.at < CHALLENGE_MS);
-    list.push({ challenge, at: now });
-    challenges.set(device, list.slice(-MAX_CHALLENGES_PER_DEVICE));
-    return { hello: toHex(signer.hello(challenge, clock())) };
+    const challenge = Buffer.alloc(32);
+    randomBytes(CHALLENGE_NONCE).copy(challenge, 0);
+    challenge.writeBigUInt64LE(BigInt(Math.max(0, Math.floor(nowMs()))), CHALLENGE_TIME);
+    challengeMac(device, challenge.subarray(0, CHALLENGE_MAC)).copy(challenge, CHALLENGE_MAC);
+    return { hello: toHex(signer.hello(new Uint8Array(challenge), clock())) };
   });
 
   app.post<{ Body: AuthBody }>("/v1/auth", {
@@ -197,10 +204,12 @@ export async function createDock(options: DockOptions): Promise<DockApp> {
     if (!enrolled.has(device)) throw new DockError(403, "this device is not enrolled at this dock");
     const challenge = fromHex(request.body.challenge, 32)!;
     const now = nowMs();
-    const list = challenges.get(device) ?? [];
-    const at = list.findIndex((c) => equal(c.challenge, challenge));
-    const issued = at >= 0 ? list.splice(at, 1)[0] : undefined;
-    if (!issued || now - issued.at >= CHALLENGE_MS) {
+    const c = Buffer.from(challenge);
+    const issuedAt = Number(c.readBigUInt64LE(CHALLENGE_TIME));
+    const key = request.body.challenge;
+    for (const [k, until] of answered) if (until <= now) answered.delete(k);
+    if (!timingSafeEqual(challengeMac(device, c.subarray(0, CHALLENGE_MAC)), c.subarray(CHALLENGE_MAC)) ||
+      now - issuedAt >= CHALLENGE_MS || issuedAt > now + 1000 || answered.has(key)) {
       throw new DockError(401, "no such challenge for this device: ask POST /v1/hello for a fresh one (each is good for one answer within 60 s)");
     }
     const code = verifyAnswer(crypto, fromHex(device, 32)!, dockPk, challenge, fromHex(request.body.answer, 64)!);
@@ -208,6 +217,7 @@ export async function createDock(options: DockOptions): Promise<DockApp> {
       log(`dock: answer refused for device ${device.slice(0, 16)}…: ${signatureReason(code)}`);
       throw new DockError(401, `answer refused: ${signatureReason(code)}`);
     }
+    answered.set(key, issuedAt + CHALLENGE_MS);
     const token = randomBytes(32).toString("hex");
     const mine = [...sessions.entries()].filter(([, s]) => s.device === device);
     for (const [old] of mine.slice(0, Math.max(0, mine.length - MAX_SESSIONS_PER_DEVICE + 1))) sessions.delete(old);
