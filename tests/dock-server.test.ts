@@ -766,6 +766,19 @@ test("client: a forged or mismatched receipt is refused by the camera and the se
   await app.close();
 });
 
+test("client: a camera whose audit log restarted behind the dock's says so at once (review finding: it used to send nothing, silently)", async () => {
+  const cam = camera();
+  const { app } = await startDock([cam]);
+  const url = await app.listen({ port: 0, host: "127.0.0.1" });
+  cam.record([10_000]);
+  assert.deepEqual((await dockCamera(cam, url)).errors, []);
+  // The same device, its log storage wiped: a new chain from index 0, shorter than the dock's.
+  const wiped = new FakeCamera(cam.seed, cam.dock);
+  const summary = await dockCamera(wiped, url);
+  assert.ok(summary.errors.some((e) => /the camera's log was restarted or wiped/.test(e)), summary.errors.join("; "));
+  await app.close();
+});
+
 test("client: an unenrolled camera cannot start; a dock with another key is refused by the camera", async () => {
   const cam = camera();
   const { app } = await startDock([camera()]);

@@ -314,6 +314,12 @@ async function uploadAudit(
   const next = Number(state.next_index);
   const from = Number.isSafeInteger(next) && next > 0 ? next - 1 : 0;
   const entries = [...camera.auditEntries(from)];
+  if (entries.length === 0 && from > 0) {
+    // The camera always keeps the last entry the dock acknowledged: holding
+    // nothing from there means its log is behind the dock's, restarted or wiped.
+    summary.errors.push(`audit log: the dock holds entries up to ${from}, and the camera has none from there: the camera's log was restarted or wiped (a fork the custodian must look into); nothing sent`);
+    return;
+  }
   for (let at = 0; at < entries.length; at += batch) {
     const part = entries.slice(at, at + batch);
     const bytes = Buffer.concat(part);
