@@ -10,7 +10,7 @@ import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { image, reboot, put, recordingOf, bytesOf, SMALL } from "./helpers/flash.ts";
 
 /** An audit entry as the store keeps it (FORMAT.md "The audit log"): index, kind, a, ref; unsigned (the store does not check signatures). */
-function entry(index: number, kind: number, a = 0n, ref = new Uint8Array(32)): Uint8Array {
+function entry(index: number, kind: number, a = 0n, ref: Uint8Array = new Uint8Array(32)): Uint8Array {
   const e = Buffer.alloc(200);
   e.writeBigUInt64LE(BigInt(index), 32);
   e.writeUInt32LE(kind, 40);
