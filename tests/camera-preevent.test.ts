@@ -412,7 +412,7 @@ for (const build of BUILDS) {
       assert.equal(s.h.calls.storage_park, 0);
     });
 
-    it("after an expiry with nothing left parked or open, the first segment written after the trigger carries the pre-event start", async () => {
+    it("after an expiry, a segment lost before the trigger is a loss: the next segment carries no pre-event start, and the verifier names the gap", async () => {
       const s = await camera(build, preConfig(1_000_000n));
       const keys = trackKeys(s.h);
       assert.equal(s.h.buffer(), OK);
@@ -433,11 +433,15 @@ for (const build of BUILDS) {
       assert.equal(s.h.stop(), OK);
       // Segment 2 began at 2.1 s: the keyframe at 3.0 s is short of 1 s, so it runs to the stop.
       assert.deepEqual(sequences(s.h.committed), [2]);
-      const segs = await s.verify({ preEventStart: 2 });
-      assert.deepEqual(segs.map((g) => g.manifest.flags), [3], "pre-event start and final");
+      // Segment 1 (frame 10, captured inside the window) was lost, not expired: the evidence does
+      // not begin at segment 2 (review finding: the flag used to hide that loss).
+      const manifest = manifestFromBlob(s.h.committed[0].manifest!);
+      assert.equal(manifest.pre_event_start, false, "no pre-event start after a loss");
+      assert.equal(manifest.final, true);
       const r = await custody(s.h);
-      assert.deepEqual(r.pre_event_start, { segment: 2, frame: 11 });
-      assert.deepEqual(r.problems, []);
+      assert.equal(r.pre_event_start, null);
+      assert.equal(r.intact, false);
+      assert.ok(r.problems.some((p) => p.kind === "segment-gap"), r.problems.map((p) => `${p.kind}: ${p.message}`).join("; "));
     });
   });
 
