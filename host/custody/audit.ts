@@ -21,20 +21,9 @@ import type { Crypto } from "../engine/crypto.ts";
 import { deviceFingerprint, formatDevicePublicKey } from "../keys/index.ts";
 import type { AuditKindCount, AuditLogResult, Problem, RecordingResult, SegmentResult } from "./model.ts";
 import { ProblemList } from "./problems.ts";
-import { domainHash, equal, toHex } from "./stream.ts";
+import { equal, toHex } from "./stream.ts";
+import { AUDIT_ENTRY_BYTES, AUDIT_KINDS, auditEntryMessage, decodeAuditEntry, type AuditEntry } from "../evidence/audit.ts";
 
-export const AUDIT_ENTRY_BYTES = 200;
-export const AUDIT_BODY_BYTES = 136;
-/** Domain-separation string of an entry's signed message (22 ASCII bytes). */
-export const AUDIT_DOMAIN = Buffer.from("sealcam/v1/audit-entry", "latin1");
-
-/** ABI.md's kinds, by number. */
-export const AUDIT_KINDS: ReadonlyMap<number, string> = new Map([
-  [1, "boot"], [2, "configuration accepted"], [3, "configuration refused"], [4, "recording started"],
-  [5, "recording stopped"], [6, "trigger"], [7, "storage full"], [8, "power loss detected"],
-  [9, "dock authenticated"], [10, "upload"], [11, "receipt accepted"], [12, "deletion"],
-  [13, "clock change"], [14, "segment committed"], [15, "segment aborted"], [16, "segment expired"],
-]);
 const BOOT = 1, STARTED = 4, STOPPED = 5, TRIGGER = 6, FULL = 7, COMMITTED = 14, ABORTED = 15, EXPIRED = 16;
 
 /** Chain breaks named in `breaks` (the rest are problems all the same). */
@@ -44,44 +33,6 @@ const ENTRIES_PER_READ = 320;
 const ERR_SIGNATURE = MODULE_ERRORS.ERR_SIGNATURE.code;
 const ZERO32 = new Uint8Array(32);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** One entry's fields (FORMAT.md's table). */
-export interface AuditEntry {
-  device: Uint8Array;
-  index: bigint;
-  kind: number;
-  reserved: number;
-  timeUs: bigint;
-  a: bigint;
-  b: bigint;
-  ref: Uint8Array;
-  previous: Uint8Array;
-  /** SHA-256(domain ‖ body): what the next entry names. */
-  hash: Uint8Array;
-  body: Uint8Array;
-  signature: Uint8Array;
-}
-
-/** Splits a 200-byte entry into its fields and computes its entry hash. */
-export function parseAuditEntry(e: Uint8Array): AuditEntry {
-  if (e.length !== AUDIT_ENTRY_BYTES) throw new RangeError(`an audit entry is ${AUDIT_ENTRY_BYTES} bytes, not ${e.length}`);
-  const v = new DataView(e.buffer, e.byteOffset, e.byteLength);
-  const body = e.subarray(0, AUDIT_BODY_BYTES);
-  return {
-    device: e.subarray(0, 32),
-    index: v.getBigUint64(32, true),
-    kind: v.getUint32(40, true),
-    reserved: v.getUint32(44, true),
-    timeUs: v.getBigUint64(48, true),
-    a: v.getBigUint64(56, true),
-    b: v.getBigUint64(64, true),
-    ref: e.subarray(72, 104),
-    previous: e.subarray(104, 136),
-    hash: domainHash(AUDIT_DOMAIN, body),
-    body,
-    signature: e.subarray(AUDIT_BODY_BYTES),
-  };
-}
 
 /** Calls `each(entry bytes, byte offset)` for every whole entry of the open file; returns the file's size. */
 function readEntries(fd: number, each: (entry: Uint8Array, offset: number) => void): number {
@@ -359,7 +310,7 @@ export function verifyAuditLog(o: AuditLogOptions): AuditLogResult {
   try {
     size = readEntries(fd, (bytes, offset) => {
       count++;
-      const e = parseAuditEntry(bytes);
+      const e = decodeAuditEntry(bytes);
       // Where this entry stands if every entry so far took one place: how an entry that is not believed is named.
       const place = head.index !== null ? head.index : e.index;
       if (!equal(e.device, o.device)) {
@@ -377,9 +328,7 @@ export function verifyAuditLog(o: AuditLogOptions): AuditLogResult {
         return;
       }
       flushForeign();
-      const msg = new Uint8Array(AUDIT_DOMAIN.length + AUDIT_BODY_BYTES);
-      msg.set(AUDIT_DOMAIN, 0);
-      msg.set(e.body, AUDIT_DOMAIN.length);
+      const msg = auditEntryMessage(bytes);
       const code = o.crypto.ed25519Verify(o.device, msg, e.signature);
       const wrong: string[] = [];
       if (e.index > MAX_SAFE) wrong.push("its index is not below 2^53");
@@ -393,7 +342,7 @@ export function verifyAuditLog(o: AuditLogOptions): AuditLogResult {
         return;
       }
       if (e.reserved !== 0) wrong.push(`reserved bytes 44–47 are not zero (0x${e.reserved.toString(16)})`);
-      if (!AUDIT_KINDS.has(e.kind)) wrong.push(`unknown kind ${e.kind}`);
+      if (AUDIT_KINDS[e.kind] === undefined) wrong.push(`unknown kind ${e.kind}`);
       if (wrong.length) problem({ kind: "audit-entry", entry: n53(e.index) ?? undefined, message: `audit entry ${e.index}: ${wrong.join("; ")}` });
       if (e.index > MAX_SAFE) {
         head.index = null;
@@ -401,7 +350,8 @@ export function verifyAuditLog(o: AuditLogOptions): AuditLogResult {
         return;
       }
       verified++;
-      kinds.set(AUDIT_KINDS.has(e.kind) ? e.kind : 0, (kinds.get(AUDIT_KINDS.has(e.kind) ? e.kind : 0) ?? 0) + 1);
+      const known = AUDIT_KINDS[e.kind] !== undefined ? e.kind : 0;
+      kinds.set(known, (kinds.get(known) ?? 0) + 1);
       firstIndex ??= e.index;
       lastIndex = e.index;
       firstTime ??= e.timeUs;
@@ -457,7 +407,7 @@ export function verifyAuditLog(o: AuditLogOptions): AuditLogResult {
     notes.push(`${plural(away, `"segment committed" entry names a segment`, `"segment committed" entries name segments`)} of recordings not verified here${named}${elsewhere.has("") ? "; some of them could not be placed in a recording (the log starts inside one)" : ""}`);
   }
 
-  const kindList: AuditKindCount[] = [...kinds].sort(([a], [b]) => (a || 99) - (b || 99)).map(([kind, n]) => ({ kind, name: AUDIT_KINDS.get(kind) ?? "unknown", count: n }));
+  const kindList: AuditKindCount[] = [...kinds].sort(([a], [b]) => (a || 99) - (b || 99)).map(([kind, n]) => ({ kind, name: AUDIT_KINDS[kind] ?? "unknown", count: n }));
   const listed = problems.listed.sort((a, b) => (a.entry ?? Infinity) - (b.entry ?? Infinity));
   return {
     file,

@@ -11,11 +11,15 @@ import { createHash } from "node:crypto";
 import { Crypto } from "../engine/crypto.ts";
 import { instantiateV8, DETACHED_IMPORTS } from "../engine/index.ts";
 import { SealcamError, EXIT, MODULE_ERRORS, moduleMessage } from "../errors.ts";
+import {
+  AUDIT_ENTRY_BYTES, AUDIT_BODY_BYTES, auditEntryMessage, decodeAuditEntry as decodeEntry, type AuditEntry,
+} from "../evidence/audit.ts";
+
+export { AUDIT_ENTRY_BYTES, AUDIT_DOMAIN, auditEntryHash, auditEntryMessage, type AuditEntry } from "../evidence/audit.ts";
 
 export const HELLO_DOMAIN = "sealcam/v1/dock-hello";
 export const ANSWER_DOMAIN = "sealcam/v1/dock-auth";
 export const RECEIPT_DOMAIN = "sealcam/v1/dock-receipt";
-export const AUDIT_DOMAIN = "sealcam/v1/audit-entry";
 
 export const KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
@@ -24,10 +28,8 @@ export const HASH_BYTES = 32;
 export const DOCK_HELLO_BYTES = 136;
 export const DOCK_ANSWER_BYTES = 64;
 export const RECEIPT_BYTES = 216;
-export const AUDIT_ENTRY_BYTES = 200;
 const HELLO_BODY = 72;
 const RECEIPT_BODY = 152;
-const AUDIT_BODY = 136;
 
 /** Receipt kinds (FORMAT.md "Dock receipt", offset 64). */
 export const RECEIPT_SEGMENT = 1;
@@ -236,55 +238,21 @@ export function verifyReceipt(crypto: Crypto, receipt: Uint8Array, dock: Uint8Ar
 
 // ---- audit entries ----------------------------------------------------------
 
-export interface AuditEntry {
-  device: Uint8Array;
-  index: bigint;
-  kind: number;
-  timeUs: bigint;
-  a: bigint;
-  b: bigint;
-  ref: Uint8Array;
-  previous: Uint8Array;
-  signature: Uint8Array;
-  /** The 200 bytes as given. */
-  bytes: Uint8Array;
-  /** Entry hash = SHA-256(domain ‖ body). */
-  hash: Uint8Array;
-}
-
-/** Splits a 200-byte audit entry (no signature check); refuses non-zero reserved bytes. */
+/**
+ * Splits a 200-byte audit entry (host/evidence/audit.ts; no signature check)
+ * and, as the dock takes only what a camera writes, refuses non-zero
+ * reserved bytes.
+ */
 export function decodeAuditEntry(bytes: Uint8Array): AuditEntry {
   exact(bytes, AUDIT_ENTRY_BYTES, "an audit entry");
-  const v = view(bytes);
-  if (v.getUint32(44, true) !== 0) throw bad("audit entry: reserved bytes are not zero");
-  return {
-    device: bytes.slice(0, 32),
-    index: v.getBigUint64(32, true),
-    kind: v.getUint32(40, true),
-    timeUs: v.getBigUint64(48, true),
-    a: v.getBigUint64(56, true),
-    b: v.getBigUint64(64, true),
-    ref: bytes.slice(72, 104),
-    previous: bytes.slice(104, 136),
-    signature: bytes.slice(AUDIT_BODY),
-    bytes,
-    hash: auditEntryHash(bytes),
-  };
-}
-
-/** The signed message of an entry: domain ‖ body (158 bytes). */
-export function auditMessage(entry: Uint8Array): Uint8Array {
-  return signedMessage(AUDIT_DOMAIN, exact(entry, AUDIT_ENTRY_BYTES, "an audit entry").subarray(0, AUDIT_BODY));
-}
-
-/** Entry hash = SHA-256(signed message). */
-export function auditEntryHash(entry: Uint8Array): Uint8Array {
-  return sha256(auditMessage(entry));
+  const e = decodeEntry(bytes);
+  if (e.reserved !== 0) throw bad("audit entry: reserved bytes are not zero");
+  return e;
 }
 
 /** 0 when the entry's signature verifies under `device`, else the module's reason code. */
 export function verifyAuditEntry(crypto: Crypto, entry: Uint8Array, device: Uint8Array): number {
-  return crypto.ed25519Verify(device, auditMessage(entry), entry.subarray(AUDIT_BODY));
+  return crypto.ed25519Verify(device, auditEntryMessage(exact(entry, AUDIT_ENTRY_BYTES, "an audit entry")), entry.subarray(AUDIT_BODY_BYTES));
 }
 
 // ---- helpers ----------------------------------------------------------------

@@ -4,3 +4,7 @@ export {
   manifestFromBlob, manifestMessage, manifestSignature, manifestBlob, manifestHash, manifestJson,
   validateManifest, parseManifest, type Manifest,
 } from "./manifest.ts";
+export {
+  AUDIT_ENTRY_BYTES, AUDIT_BODY_BYTES, AUDIT_DOMAIN, AUDIT_KINDS, HOST_AUDIT_KINDS,
+  decodeAuditEntry, auditEntryMessage, auditEntryHash, type AuditEntry,
+} from "./audit.ts";

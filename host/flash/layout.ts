@@ -16,6 +16,9 @@ import { SealcamError, EXIT } from "../errors.ts";
 import type { Manifest } from "../evidence/manifest.ts";
 import { segmentName } from "../store/segments.ts";
 import type { FlashDevice } from "./device.ts";
+import { AUDIT_ENTRY_BYTES } from "../evidence/audit.ts";
+
+export { AUDIT_ENTRY_BYTES };
 
 /** Magic of a block header (8 ASCII bytes). */
 export const BLOCK_MAGIC = "SCAMFLB1";
@@ -42,8 +45,6 @@ export const COMMIT_RECORD_BYTES = 359;
 export const COMMIT_RECORD_V1_BYTES = 355;
 /** Audit block header: magic, serial, 16 reserved zero bytes, SHA-256 of those 32 bytes. */
 export const AUDIT_HEADER_BYTES = 64;
-/** An audit entry (FORMAT.md "The audit log"): body 136 ‖ signature 64. */
-export const AUDIT_ENTRY_BYTES = 200;
 /** An audit entry page: the entry, then its SHA-256. */
 export const AUDIT_PAGE_BYTES = AUDIT_ENTRY_BYTES + 32;
 /** Where an audit entry keeps its index (u64, little-endian). */

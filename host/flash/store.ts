@@ -47,6 +47,7 @@ import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SealcamError, EXIT } from "../errors.ts";
+import { decodeAuditEntry } from "../evidence/audit.ts";
 import { manifestFromBlob, manifestHash, manifestJson, type Manifest } from "../evidence/manifest.ts";
 import { StorageFullError } from "../store/segments.ts";
 import { FlashError, type FlashDevice } from "./device.ts";
@@ -62,9 +63,8 @@ export const READ_CHUNK_BYTES = 64 * 1024;
 
 // Block states.
 const FREE = 0, USED = 1, DIRTY = 2;
-// Audit entry fields (FORMAT.md "The audit log") the boot reads: kind 11,
-// "receipt accepted", with a = 1 (a segment's receipt) and ref = its manifest hash.
-const AUDIT_KIND = 40, AUDIT_A = 56, AUDIT_REF = 72, AUDIT_RECEIPT_ACCEPTED = 11;
+/** Audit kind 11, "receipt accepted": with a = 1 a segment's receipt, ref its manifest hash. */
+const AUDIT_RECEIPT_ACCEPTED = 11;
 
 /** Owner of an audit block (never a 40-hex object id). */
 const AUDIT_OWNER = "audit";
@@ -223,10 +223,8 @@ export class FlashStore {
     report.audit = { entries: store.audit.entryCount, blocks: store.audit.blockCount };
     const receipted = new Set<string>();
     for (const entry of store.audit.entries(0)) {
-      const view = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
-      if (view.readUInt32LE(AUDIT_KIND) === AUDIT_RECEIPT_ACCEPTED && view.readBigUInt64LE(AUDIT_A) === 1n) {
-        receipted.add(view.subarray(AUDIT_REF, AUDIT_REF + 32).toString("hex"));
-      }
+      const e = decodeAuditEntry(entry);
+      if (e.kind === AUDIT_RECEIPT_ACCEPTED && e.a === 1n) receipted.add(Buffer.from(e.ref).toString("hex"));
     }
 
     const found: StoredSegment[] = [];
