@@ -5,7 +5,6 @@
 //
 // Every bad option is refused with one line and exit 2 before anything is
 // written or served.
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { statSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import { EXIT, SealcamError } from "../errors.ts";
@@ -16,7 +15,7 @@ import { createDock } from "../dock/server.ts";
 import { DockError } from "../dock/errors.ts";
 import { dockCrypto } from "../dock/protocol.ts";
 import { checkOutputPath } from "./custody.ts";
-import { SECRET_KEY, shown } from "./options.ts";
+import { SECRET_KEY, shown, usage, messageOf, parseOptions } from "./options.ts";
 
 /** The dock's port when none is given. */
 export const DEFAULT_PORT = 8470;
@@ -35,22 +34,6 @@ serve   the dock service: cameras enrolled in --enrolled (one sealcamdev1… per
         speaks plain HTTP. Stops cleanly on SIGINT or SIGTERM.
 Bad input: one line on stderr, exit 2.`;
 
-function usage(message: string): SealcamError {
-  return new SealcamError(message, EXIT.USAGE);
-}
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/** parseArgs, with its refusals as one line. */
-function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "";
-    if (code.startsWith("ERR_PARSE_ARGS")) throw usage(messageOf(e).split("\n").map((l) => l.trim()).join(" "));
-    throw e;
-  }
-}
 
 export async function dockCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -71,7 +54,7 @@ export async function dockCommand(args: string[]): Promise<number> {
 // ---- keygen -----------------------------------------------------------------
 
 async function keygen(args: string[]): Promise<number> {
-  const { values } = parse({ args, options: { out: { type: "string" }, help: { type: "boolean" } }, strict: true });
+  const { values } = parseOptions({ args, options: { out: { type: "string" }, help: { type: "boolean" } }, strict: true });
   if (values.help) {
     console.log(HELP);
     return EXIT.OK;
@@ -132,7 +115,7 @@ export function parseEnrolment(text: string, name: string): Uint8Array[] {
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values } = parse({
+  const { values } = parseOptions({
     args,
     options: {
       store: { type: "string" },

@@ -8,7 +8,6 @@
 // evidence and stays exactly as it was found. dock is the camera at work: it
 // boots the image itself, and deletes each segment once the camera's module
 // has accepted the dock's receipt for it.
-import { parseArgs } from "node:util";
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +20,7 @@ import { readConfigFile } from "../camera/config.ts";
 import { dockCamera } from "../dock/client.ts";
 import { loadDeviceKey, formatDevicePublicKey, parseProvisioningPublicKey, PROVISIONING_PUBLIC_HRP } from "../keys/index.ts";
 import { moduleCrypto } from "./custody.ts";
-import { publicKeyOption } from "./options.ts";
+import { publicKeyOption, usage, parseOptions } from "./options.ts";
 
 const HELP = `usage: sealcam flash ls IMAGE [--board NAME|FILE]
        sealcam flash export IMAGE --out DIR [--board NAME|FILE]
@@ -35,12 +34,9 @@ const HELP = `usage: sealcam flash ls IMAGE [--board NAME|FILE]
   --board  the board whose flash geometry the image has (default sim)
 ls and export never change the image (a copy is booted); dock changes it.`;
 
-function usage(message: string): SealcamError {
-  return new SealcamError(message, EXIT.USAGE);
-}
 
 export async function flashCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args,
     options: {
       out: { type: "string" }, board: { type: "string" }, url: { type: "string" }, "device-key": { type: "string" },

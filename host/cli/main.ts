@@ -14,7 +14,7 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   decrypt: { summary: "write the verified H.264 of a recording or clip (or a frame range of it)", run: (args) => import("./extract.ts").then((m) => m.decryptCommand(args)) },
   export: { summary: "cut a clip: a playable MP4 and a clip evidence file that verifies on its own", run: (args) => import("./extract.ts").then((m) => m.exportCommand(args)) },
   report: { summary: "write a self-contained HTML report of a verification, for a court", run: (args) => import("./report.ts").then((m) => m.reportCommand(args)) },
-  flash: { summary: "list or export the committed segments of a camera's flash image (never changes it)", run: (args) => import("./flash.ts").then((m) => m.flashCommand(args)) },
+  flash: { summary: "list or export a flash image's committed segments (never changes it), or dock the camera on it (ls, export, dock)", run: (args) => import("./flash.ts").then((m) => m.flashCommand(args)) },
   keygen: { summary: "make the force's age identity and a camera's device key (--out DIR)", run: (args) => import("./keygen.ts").then((m) => m.keygenCommand(args)) },
   provision: { summary: "the force's provisioning key, and camera configurations signed with it (keygen, sign, show)", run: (args) => import("./provision.ts").then((m) => m.provisionCommand(args)) },
   dock: { summary: "the dock: its key (keygen) and the service cameras upload segments and audit logs to (serve)", run: (args) => import("./dock.ts").then((m) => m.dockCommand(args)) },

@@ -1,14 +1,31 @@
-// Option values several commands share: a public key given as its text or
-// as a file holding it.
+// What several commands share when reading their options: parseArgs with
+// its refusals as one line, and a public key given as its text or as a file
+// holding it.
 import { existsSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { SealcamError, EXIT } from "../errors.ts";
 import { readKeyFile } from "../keys/age.ts";
 
 /** A secret key's text: never echoed back, never taken where a public key belongs. */
 export const SECRET_KEY = /^(AGE-SECRET-KEY-|AGE-PLUGIN-|SEALCAM-[A-Z]+-KEY-)/i;
 
-const usage = (message: string): SealcamError => new SealcamError(message, EXIT.USAGE);
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** A refusal of bad input: one line, the usage exit code. */
+export const usage = (message: string): SealcamError => new SealcamError(message, EXIT.USAGE);
+export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * parseArgs, with its refusals as one line: some of node's messages span
+ * several lines (a value starting with '-'), and a refusal is one line.
+ */
+export function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code.startsWith("ERR_PARSE_ARGS")) throw usage(messageOf(e).split("\n").map((l) => l.trim()).join(" "));
+    throw e;
+  }
+}
 /** Long input shortened for a message. */
 export const shown = (text: string): string => (text.length > 80 ? `${text.slice(0, 77)}...` : text);
 

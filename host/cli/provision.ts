@@ -7,7 +7,6 @@
 //
 // Every bad input is refused with one line and exit 2 before anything is
 // written; files are written whole or not at all and never over a file.
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT, SealcamError } from "../errors.ts";
@@ -21,7 +20,7 @@ import {
   CONFIG_MAX_RECIPIENTS, LABEL_WIDTH, MIN_SEGMENT_SIZE_BYTES, MAX_PRE_EVENT_US, type CameraSettings,
 } from "../camera/config.ts";
 import { OutputFile, checkOutputPath, moduleCrypto } from "./custody.ts";
-import { SECRET_KEY, shown, publicKeyOption } from "./options.ts";
+import { SECRET_KEY, shown, publicKeyOption, usage, messageOf, parseOptions } from "./options.ts";
 
 const HELP = `usage: sealcam provision keygen --out DIR
        sealcam provision sign --key FILE --device KEY|FILE --recipient age1… [--recipient age1…]
@@ -48,25 +47,6 @@ const DEFAULT_SEGMENT_SECONDS = "4";
 const DEFAULT_SEGMENT_BYTES = 256n << 20n;
 
 
-function usage(message: string): SealcamError {
-  return new SealcamError(message, EXIT.USAGE);
-}
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
-/**
- * parseArgs, with its refusals as one line: some of node's messages span
- * several lines (a value starting with '-'), and a refusal is one line.
- */
-function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "";
-    if (code.startsWith("ERR_PARSE_ARGS")) throw usage(messageOf(e).split("\n").map((l) => l.trim()).join(" "));
-    throw e;
-  }
-}
 
 export async function provisionCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -88,7 +68,7 @@ export async function provisionCommand(args: string[]): Promise<number> {
 // ---- keygen -----------------------------------------------------------------
 
 async function keygen(args: string[]): Promise<number> {
-  const { values } = parse({ args, options: { out: { type: "string" }, help: { type: "boolean" } }, strict: true });
+  const { values } = parseOptions({ args, options: { out: { type: "string" }, help: { type: "boolean" } }, strict: true });
   if (values.help) {
     console.log(HELP);
     return EXIT.OK;
@@ -132,7 +112,7 @@ function isNonDirectory(path: string): boolean {
 // ---- sign -------------------------------------------------------------------
 
 async function sign(args: string[]): Promise<number> {
-  const { values } = parse({
+  const { values } = parseOptions({
     args,
     options: {
       key: { type: "string" },
@@ -252,7 +232,7 @@ function secondsOption(name: string, text: string): bigint {
 // ---- show -------------------------------------------------------------------
 
 async function show(args: string[]): Promise<number> {
-  const { values, positionals } = parse({
+  const { values, positionals } = parseOptions({
     args,
     options: { provisioning: { type: "string" }, help: { type: "boolean" } },
     allowPositionals: true,

@@ -1,7 +1,7 @@
 // sealcam shift: the simulated shift (host/demo/shift.ts), `npm start`'s job.
-import { parseArgs } from "node:util";
 import { runShift } from "../demo/shift.ts";
-import { EXIT, SealcamError } from "../errors.ts";
+import { EXIT } from "../errors.ts";
+import { parseOptions } from "./options.ts";
 
 const HELP = `usage: sealcam shift [--out DIR] [--board NAME|FILE]
 A simulated shift, end to end: the force provisions a camera and a dock; the camera
@@ -12,12 +12,7 @@ and docks; the custodian verifies what the dock received and the camera's audit 
 Exit 0 when every outcome is what it should be, 1 when one is not.`;
 
 export async function shiftCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { out: { type: "string" }, board: { type: "string" }, help: { type: "boolean" } }, strict: true }));
-  } catch (e) {
-    throw new SealcamError((e as Error).message.split("\n")[0], EXIT.USAGE);
-  }
+  const { values } = parseOptions({ args, options: { out: { type: "string" }, board: { type: "string" }, help: { type: "boolean" } }, strict: true });
   if (values.help) {
     console.log(HELP);
     return EXIT.OK;
