@@ -403,8 +403,9 @@ export function recording_id(out: usize): void {
  * open after 0xFFFFFFFE); ERR_FRAME_SIZE, ERR_TIME (time negative or
  * ≥ 2^53) or ERR_FRAME_ORDER (time earlier than the last accepted frame's),
  * nothing written; ERR_ENTROPY (no segment opened; a segment cut just
- * before was committed); ERR_STORAGE (the segment was aborted). On any
- * error no frame is in progress.
+ * before was committed); ERR_STORAGE (the segment was aborted); ERR_FULL
+ * (storage full: the segment was aborted and the recording stopped, event 8).
+ * On any error no frame is in progress.
  */
 export function frame_begin(time_us: u64, length: u32, flags: u32): i32 {
   if (busy) return ERR_STATE;
@@ -451,7 +452,7 @@ function beginFrame(time_us: u64, length: u32, flags: u32): i32 {
  * ERR_STATE (no frame in progress, or called from inside an import);
  * ERR_FRAME_SIZE if more bytes than announced remain (nothing consumed, the
  * frame stays in progress); ERR_STORAGE (the segment was aborted, the frame
- * dropped).
+ * dropped); ERR_FULL (as ERR_STORAGE, and the recording stopped).
  */
 export function frame_data(ptr: usize, len: usize): i32 {
   checkWindow(ptr, len);
@@ -479,7 +480,8 @@ function feedFrame(ptr: usize, len: usize): i32 {
  * or called from inside an import); ERR_FRAME_SIZE if fewer bytes came than
  * announced (the frame is dropped and, since its entry is already partly
  * sealed, the segment is aborted); ERR_STORAGE (the segment was aborted, the
- * frame dropped without a number, its signed record wiped).
+ * frame dropped without a number, its signed record wiped); ERR_FULL (as
+ * ERR_STORAGE, and the recording stopped).
  */
 export function frame_end(): i32 {
   if (busy) return ERR_STATE;
@@ -509,7 +511,8 @@ function endFrame(): i32 {
  * Closes the open segment now, not final (trailer, last chunk, digest,
  * manifest, commit). Returns OK (also when none is open); ERR_STATE while a
  * frame is in progress or when called from inside an import; ERR_STORAGE
- * (the segment was aborted). Not to be called just before recording_stop:
+ * (the segment was aborted); ERR_FULL (as ERR_STORAGE, and the recording
+ * stopped). Not to be called just before recording_stop:
  * the final flag goes only on a segment open at stop.
  */
 export function segment_close(): i32 {
@@ -524,8 +527,8 @@ export function segment_close(): i32 {
  * Ends the recording: closes the open segment as final (if one is open; with
  * none open, no segment of the recording is marked final). Returns OK;
  * ERR_STATE if not recording, a frame is in progress, or called from inside
- * an import; ERR_STORAGE (that segment was aborted; the recording has ended
- * anyway). Event 5.
+ * an import; ERR_STORAGE or ERR_FULL (that segment was aborted; the
+ * recording has ended anyway). Event 5.
  */
 export function recording_stop(): i32 {
   if (busy) return ERR_STATE;

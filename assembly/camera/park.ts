@@ -59,8 +59,10 @@ const RING: usize = memory.data(<i32>SLOT_BYTES * SLOTS, 16);
 
 /** The manifest hash of the last committed segment of the recording (zeros: none, or a pre-event start). */
 export const PREV_MANIFEST: usize = memory.data(32, 16);
-const NEXT_MANIFEST: usize = memory.data(32, 16); // manifest hash of the segment being committed
-const DIGEST: usize = memory.data(32, 16); // SHA-256 of the .age file, from storage_unpark
+/** Manifest hash of the segment being committed (this file's and segment.ts's commits). */
+export const NEXT_MANIFEST: usize = memory.data(32, 16);
+/** SHA-256 of the .age file being committed, from storage_digest or storage_unpark. */
+export const DIGEST: usize = memory.data(32, 16);
 /**
  * The trigger's ephemeral secrets, drawn before anything is committed: one
  * group of 32 bytes per recipient for each parked segment, oldest first, and
@@ -197,9 +199,17 @@ export function preEventStart(sequence: u32): bool {
   return startPending && sequence == startSequence;
 }
 
-/** A manifest was committed: the pre-event start, if pending, is recorded in it. */
-export function preEventCommitted(): void {
+/**
+ * A segment's manifest (hash at NEXT_MANIFEST) was committed: the manifest
+ * chain moves to it, a pending pre-event start is settled (recorded in it, or
+ * lost with the segment it belonged to), event 3 and audit kind 14 (an entry
+ * that cannot be written is reported by event 9; the segment stays committed).
+ */
+export function manifestCommitted(sequence: u32, count: u64): void {
+  memory.copy(PREV_MANIFEST, NEXT_MANIFEST, 32);
   startPending = false;
+  event(EV_COMMITTED, <u64>sequence, count);
+  auditAppend(AUDIT_SEGMENT_COMMITTED, <u64>sequence, count, NEXT_MANIFEST);
 }
 
 /** Parked segments the trigger has committed so far in this recording. */
@@ -299,10 +309,7 @@ export function commitParked(
     manifestWipe();
     return dropFailed(sequence);
   }
-  memory.copy(PREV_MANIFEST, NEXT_MANIFEST, 32);
-  startPending = false;
-  event(EV_COMMITTED, <u64>sequence, count);
-  auditAppend(AUDIT_SEGMENT_COMMITTED, <u64>sequence, count, NEXT_MANIFEST);
+  manifestCommitted(sequence, count);
   return OK;
 }
 

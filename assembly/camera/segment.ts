@@ -24,22 +24,19 @@ import { segmentHeader, trailerType, trailerSeal, trailerWipe, SEGMENT_HEADER_BY
 import { manifestSeal, manifestWipe, MANIFEST_BLOB_BYTES } from "../evidence/manifest";
 import { RECIPIENT_SLOTS, SK, PK, RECIPIENTS, RECORDING, CHAIN, FRAME_CTX } from "./state";
 import {
-  PREV_MANIFEST, parkReset, parkFull, parkPush, parkExpireOldest, parkEphemerals, commitParked, preEventStart, preEventCommitted,
+  PREV_MANIFEST, parkReset, parkFull, parkPush, parkExpireOldest, parkEphemerals, commitParked, preEventStart, manifestCommitted, NEXT_MANIFEST, DIGEST,
 } from "./park";
-import { auditAppend, auditRecordingRef, AUDIT_SEGMENT_COMMITTED, AUDIT_SEGMENT_ABORTED } from "./audit";
+import { auditAppend, auditRecordingRef, AUDIT_SEGMENT_ABORTED } from "./audit";
 
 // Event kinds (docs/ABI.md "Events").
 const EV_OPENED: i32 = 2;
-const EV_COMMITTED: i32 = 3;
 const EV_ABORTED: i32 = 4;
 const EV_PARKED: i32 = 11;
 
 /** The last sequence number: a segment is never opened with it, so nextSequence cannot wrap. */
 const LAST_SEQUENCE: u32 = 0xffffffff;
 
-const NEXT_MANIFEST: usize = memory.data(32, 16); // manifest hash of the segment being committed
 const HEADER_HASH: usize = memory.data(32, 16); // SHA-256 of the open segment's header
-const DIGEST: usize = memory.data(32, 16); // SHA-256 of the .age file, from storage_digest
 const FILE_KEY: usize = memory.data(16, 16); // (secret)
 const EPHEMERALS: usize = memory.data(32 * RECIPIENT_SLOTS, 16); // (secret)
 const PAYLOAD_NONCE: usize = memory.data(16, 16);
@@ -179,34 +176,22 @@ export function closeSegment(isFinal: bool, lastTime: u64): i32 {
     streamSealedBytes(), DIGEST, PREV_MANIFEST, SK, NEXT_MANIFEST,
   );
   if (storage_commit(blob, MANIFEST_BLOB_BYTES) != 0) return abortSegment(ERR_STORAGE);
-  memory.copy(PREV_MANIFEST, NEXT_MANIFEST, 32);
-  preEventCommitted();
   segOpen = false;
   committed++;
-  event(EV_COMMITTED, <u64>seq, segCount);
-  auditAppend(AUDIT_SEGMENT_COMMITTED, <u64>seq, segCount, NEXT_MANIFEST); // not written: event 9; the segment stays committed
+  manifestCommitted(seq, segCount);
   return OK;
 }
 
 /**
- * Aborts the open segment after a failure: storage_abort; wiped: the payload
- * key, chunk nonce and chunk buffer (streamWipe), the frame hash context,
- * and the record, trailer and manifest scratch (whatever was signed but not
- * written or committed); event 4 and audit kind 15 (sequence, code; an
+ * Aborts the open segment after a failure: segmentDiscard (storage_abort,
+ * and every secret and signed-but-unwritten scratch wiped); event 4 and
+ * audit kind 15 (sequence, code; an
  * entry that cannot be written is reported by event 9). Returns `code`. The
  * frame in progress, if any, is index.ts's to drop (abortFrame); openSegment
  * and closeSegment only run with none.
  */
 export function abortSegment(code: i32): i32 {
-  storage_abort();
-  streamWipe();
-  wipe(FRAME_CTX, SHA512_CTX_BYTES);
-  frameRecordWipe();
-  trailerWipe();
-  manifestWipe();
-  wipe(FILE_KEY, 16); // a buffered segment's key (park.ts)
-  segOpen = false;
-  segBuffered = false;
+  segmentDiscard();
   event(EV_ABORTED, <u64>seq, <u64>code);
   auditAppend(AUDIT_SEGMENT_ABORTED, <u64>seq, <u64>code, auditRecordingRef());
   return code;
@@ -267,10 +252,12 @@ export function segmentFirstFrame(): u64 {
 }
 
 /**
- * Discards the open segment of an untriggered pre-event buffer at
- * recording_stop: storage_abort and the same wipes as abortSegment (payload
- * key, chunk buffer, frame hash, signed scratch, file key), no event: it
- * never was evidence.
+ * Discards the open segment, with no event: storage_abort; wiped: the
+ * payload key, chunk nonce and chunk buffer (streamWipe), the frame hash
+ * context, the record, trailer and manifest scratch, and a buffered
+ * segment's file key (park.ts). abortSegment reports it on top; at
+ * recording_stop an untriggered pre-event buffer's open segment goes this
+ * way alone: it never was evidence.
  */
 export function segmentDiscard(): void {
   storage_abort();
