@@ -22,7 +22,7 @@ const realCopy = fsp.copyFile;
 (fsp as any).link = async () => { throw Object.assign(new Error("EPERM: operation not permitted, link"), { code: "EPERM" }); };
 let crashOnAgeCopy = true;
 (fsp as any).copyFile = async (src: string, dst: string, mode?: number) => {
-  if (crashOnAgeCopy && (dst.endsWith(".age") || dst.endsWith(".part.copy"))) {
+  if (crashOnAgeCopy && (dst.endsWith(".age") || dst.endsWith(".age.copy"))) {
     // the power fails half-way through the copy: half the bytes are under the final name
     const fh = await fsp.open(dst, "wx");
     const data = await fsp.readFile(src);
@@ -67,5 +67,6 @@ test("no hard links: a crash while copying the .age leaves nothing partial in de
     assert.equal(stored.length, 1);
     assert.match(stored[0], / \(100000\)$/, "the whole file");
     assert.deepEqual(readdirSync(join(dir, "incoming")), [], "incoming/ tidied");
+    assert.deepEqual(files(join(dir, "devices")).filter((f) => f.includes(".copy")), [], "the unfinished copy removed when the store opened");
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });

@@ -1,12 +1,12 @@
 // File-system steps the dock's store is built from: durable small writes,
 // directories whose new entries are fsynced, names given without ever
-// replacing one (link(2), or an exclusive copy where there are no hard
+// replacing one (link(2), or a copy renamed into place where there are no hard
 // links), whole-file SHA-256, and a per-key lock for the steps that must not
 // interleave.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { DockError } from "./errors.ts";
 
 /** One promise chain per key: `run` calls for the same key never overlap. */
@@ -86,12 +86,17 @@ export async function fileSha256(path: string): Promise<{ sha: string; size: num
   return { sha: h.digest("hex"), size };
 }
 
+/** Names place() gives a copy while making it, beside its destination: `.<name>.copy`. */
+export const COPY_IN_PROGRESS = /^\..+\.copy$/;
+
 /**
- * Gives `dst` the contents of `src` without ever replacing `dst`: a hard link
- * (or, where the file system has none, an exclusive copy, fsynced). If `dst`
- * already exists it must be `src` itself (the same inode: a commit that was
- * interrupted after this step) or, for small files, hold the same bytes;
- * anything else is a conflict.
+ * Gives `dst` the contents of `src` without ever replacing `dst`: a hard link,
+ * or, where the file system has none (or `dst` is on another one), a copy
+ * made beside `dst` as `.<name>.copy`, fsynced, then renamed into place if
+ * the name is still free, so nothing partial is ever under `dst` (a copy left
+ * by a crash is removed when the store opens). If `dst` already exists it
+ * must be `src` itself (the same inode: a commit that was interrupted after
+ * this step) or hold the same bytes; anything else is a conflict.
  */
 export async function place(src: string, dst: string, small: boolean): Promise<void> {
   try {
@@ -101,11 +106,7 @@ export async function place(src: string, dst: string, small: boolean): Promise<v
     if (code(e) === "EEXIST") return samePlaced(src, dst, small);
     if (!NO_HARD_LINKS.has(code(e))) throw e;
   }
-  // No hard links: copy beside the source (never under the evidence name),
-  // fsync, then rename into place only if the name is still free, so a crash
-  // mid-copy leaves nothing partial under `dst` (the copy is tidied with the
-  // rest of incoming/).
-  const tmp = `${src}.copy`;
+  const tmp = join(dirname(dst), `.${basename(dst)}.copy`);
   await copyFile(src, tmp);
   const fh = await open(tmp, "r");
   try {
@@ -130,17 +131,10 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** SHA-256 of a file, streamed. */
-async function fileHash(path: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest("hex");
-}
-
 async function samePlaced(src: string, dst: string, small: boolean): Promise<void> {
   const [a, b] = await Promise.all([stat(src), stat(dst)]);
   if (a.ino === b.ino && a.dev === b.dev) return;
   // Same bytes under another inode: a copy (no hard links) an interrupted commit already placed.
-  if (a.size === b.size && (small ? (await readFile(src)).equals(await readFile(dst)) : (await fileHash(src)) === (await fileHash(dst)))) return;
+  if (a.size === b.size && (small ? (await readFile(src)).equals(await readFile(dst)) : (await fileSha256(src)).sha === (await fileSha256(dst)).sha)) return;
   throw new DockError(500, `${basename(dst)} already exists in the store with other contents; the dock never overwrites evidence`);
 }

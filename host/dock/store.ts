@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { manifestHash, manifestJson, parseManifest, type Manifest } from "../evidence/index.ts";
 import { AuditLogs, AUDIT_LOG, type AuditAppend, type AuditState } from "./audit-log.ts";
 import { DockError, conflict, unprocessable } from "./errors.ts";
-import { Locks, code, fileSha256, mkdirDurable, place, syncDir, writeDurable } from "./files.ts";
+import { COPY_IN_PROGRESS, Locks, code, fileSha256, mkdirDurable, place, syncDir, writeDurable } from "./files.ts";
 import { toHex, type AuditEntry } from "./protocol.ts";
 
 export { AUDIT_LOG, type AuditAppend, type AuditState };
@@ -147,6 +147,12 @@ export class DockStore {
         if (!(await stat(rdir)).isDirectory()) continue;
         const names = new Set(await readdir(rdir));
         for (const name of names) {
+          // A copy place() was making when the dock stopped (no hard links): never evidence.
+          if (COPY_IN_PROGRESS.test(name)) {
+            await rm(join(rdir, name), { force: true });
+            this.log(`store: ${join(rdir, name)}: an unfinished copy; removed`);
+            continue;
+          }
           const m = SEGMENT_FILE.exec(name);
           if (!m || m[3] !== "age" || m[1] !== recording) continue;
           const stem = join(rdir, name.slice(0, -".age".length));
